@@ -1,0 +1,5 @@
+"""Accounts pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)

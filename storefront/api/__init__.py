@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1 (flask-smorest): resources call the same services as the pages."""
+
+from flask_smorest import Api
+
+
+def register_api(api: Api) -> None:
+    """Register every API blueprint; each feature's resources module adds one line here."""

@@ -1,0 +1,5 @@
+"""Cart pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("cart", __name__, url_prefix="/cart")

@@ -1,0 +1,146 @@
+"""Catalog: categories, products, the offers shops make for them, and free-form parameters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storefront.database import Money, TimestampMixin
+from storefront.extensions import db
+
+
+class Category(TimestampMixin, db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    products = relationship("Product", back_populates="category", foreign_keys="Product.category_id")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.id} {self.name}>"
+
+
+# Extra categories a product is also listed in (set by staff); the main one lives on Product.
+product_extra_categories = Table(
+    "product_extra_categories",
+    db.metadata,
+    Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class ShopCategory(db.Model):
+    """A shop's own category id mapped onto a shared category: two shops may both say 224."""
+
+    __tablename__ = "shop_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), nullable=False)
+    external_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), nullable=False, index=True)
+
+    shop = relationship("Shop")
+    category = relationship("Category")
+
+    __table_args__ = (UniqueConstraint("shop_id", "external_id"),)
+
+
+class Product(TimestampMixin, db.Model):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Case-folded name + models + description: SQLite's lower() does not fold Cyrillic, Python's casefold() does.
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    category = relationship("Category", back_populates="products", foreign_keys=[category_id])
+    extra_categories = relationship("Category", secondary=product_extra_categories)
+    offers = relationship("Offer", back_populates="product")
+
+    __table_args__ = (
+        Index("ix_products_category_id", "category_id"),
+        Index("ix_products_name", "name"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Product {self.id} {self.name}>"
+
+
+class Offer(TimestampMixin, db.Model):
+    """One line of a shop's price list: this shop sells this product at this price."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"), nullable=False)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), nullable=False)
+    external_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    model: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    price_rrc: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    product = relationship("Product", back_populates="offers")
+    shop = relationship("Shop", back_populates="offers")
+    parameters = relationship(
+        "OfferParameter", back_populates="offer", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("price_rrc >= 0", name="price_rrc_not_negative"),
+        Index("ix_offers_product_active_price", "product_id", "is_active", "price"),
+        Index("ix_offers_shop_active", "shop_id", "is_active"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Offer {self.id} shop={self.shop_id} ext={self.external_id} {self.price}>"
+
+
+class Parameter(db.Model):
+    """A characteristic's name, shared by every offer that has it ("Цвет", "Диагональ (дюйм)")."""
+
+    __tablename__ = "parameters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+
+
+class OfferParameter(db.Model):
+    __tablename__ = "offer_parameters"
+
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    parameter_id: Mapped[int] = mapped_column(ForeignKey("parameters.id", ondelete="RESTRICT"), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), nullable=False)  # as shown and filtered on
+    # What YAML made of the value, so an export writes back exactly what was imported.
+    value_type: Mapped[str] = mapped_column(String(8), nullable=False, default="str")
+
+    offer = relationship("Offer", back_populates="parameters")
+    parameter = relationship("Parameter")
+
+    __table_args__ = (
+        CheckConstraint("value_type IN ('str', 'int', 'float', 'bool')", name="value_type_known"),
+        Index("ix_offer_parameters_parameter_value", "parameter_id", "value"),
+    )

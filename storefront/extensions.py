@@ -1,0 +1,24 @@
+"""Flask extensions, created once and unbound; `create_app` binds them."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_rq import RQ
+from flask_smorest import Api
+from flask_sock import Sock
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from storefront.database import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+mail = Mail()
+sock = Sock()
+api = Api()
+rq = RQ()  # bound only when REDIS_URL is set; otherwise jobs run in-process
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

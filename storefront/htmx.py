@@ -1,0 +1,25 @@
+"""The only place that reads HX-* headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+
+
+def is_partial() -> bool:
+    """An HTMX request that wants a fragment (boosted links want the whole page)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def render_page_or_partial(page_template: str, partial_template: str, **context: Any) -> str:
+    """One URL, two answers: the full page, or just the partial an HTMX request targets."""
+    return render_template(partial_template if is_partial() else page_template, **context)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def vary_on_htmx(response: Response) -> Response:
+        # Caches must not hand a fragment to a full-page load of the same URL, or the reverse.
+        response.vary.add("HX-Request")
+        return response

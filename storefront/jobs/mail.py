@@ -1,0 +1,65 @@
+"""E-mail, always sent from a job: over SMTP when MAIL_SERVER is set, else written to instance/mail/ as .eml."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from flask_mail import Message
+
+from storefront.extensions import mail
+from storefront.jobs.queue import enqueue, enqueue_durable
+
+log = logging.getLogger(__name__)
+LINK = re.compile(r"https?://\S+")
+
+
+def send_mail(
+    to: str | list[str], subject: str, template: str, *, durable: bool = False, **context: Any
+) -> None:
+    """Queue an e-mail rendered from `templates/email/<template>.txt` (+ `.html` when present).
+
+    `context` must be JSON-friendly and carry absolute URLs: the job may run in another process, without a request.
+    """
+    recipients = [to] if isinstance(to, str) else list(to)
+    kwargs = {"recipients": recipients, "subject": subject, "template": template, "context": context}
+    if durable:
+        enqueue_durable(deliver_mail, queue="mail", **kwargs)
+    else:
+        enqueue(deliver_mail, queue="mail", **kwargs)
+
+
+def deliver_mail(recipients: list[str], subject: str, template: str, context: dict[str, Any]) -> str:
+    """Render and send one message; returns where it went (SMTP server or file path)."""
+    body = render_template(f"email/{template}.txt", **context)
+    try:
+        html = render_template(f"email/{template}.html", **context)
+    except Exception:  # the HTML part is optional; a missing template is not an error
+        html = None
+    message = Message(
+        subject=f"[{current_app.config['STOREFRONT_NAME']}] {subject}",
+        recipients=recipients,
+        body=body,
+        html=html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+    )
+    if current_app.config.get("MAIL_SERVER"):
+        mail.send(message)
+        return f"smtp://{current_app.config['MAIL_SERVER']}"
+    return _write_eml(message, body)
+
+
+def _write_eml(message: Message, body: str) -> str:
+    folder = Path(current_app.config["MAIL_FILE_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    safe_to = re.sub(r"[^A-Za-z0-9@._-]", "_", message.recipients[0])
+    path = folder / f"{stamp}-{safe_to}.eml"
+    path.write_bytes(message.as_bytes())
+    links = " ".join(LINK.findall(body))
+    log.warning("mail to %s written to %s %s", ", ".join(message.recipients), path, f"links: {links}" if links else "")
+    return str(path)

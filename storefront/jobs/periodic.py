@@ -1,0 +1,26 @@
+"""Periodic jobs, run by RQ's cron scheduler inside `flask worker`, or by `flask jobs run-periodic` from cron."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from storefront.jobs.runner import relay_outbox
+
+# (job, seconds between runs). Features append their clean-ups here.
+PERIODIC: list[tuple[Callable[[], object], int]] = [
+    (relay_outbox, 60),
+]
+
+
+def register_periodic(rq) -> None:
+    for func, interval in PERIODIC:
+        rq.cron_register(func, interval, queue="default")
+
+
+def run_all_periodic() -> list[str]:
+    """Run every periodic job once, here and now (embedded mode has no scheduler)."""
+    done = []
+    for func, _interval in PERIODIC:
+        func()
+        done.append(func.__name__)
+    return done

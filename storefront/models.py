@@ -1,0 +1,26 @@
+"""Every feature's models in one import, for Alembic autogenerate and the shell."""
+
+from storefront.accounts.models import Contact, RefreshToken, Role, User
+from storefront.audit.models import AuditEntry
+from storefront.cart.models import CartItem
+from storefront.catalog.models import (
+    Category,
+    Offer,
+    OfferParameter,
+    Parameter,
+    Product,
+    ShopCategory,
+    product_extra_categories,
+)
+from storefront.jobs.models import OutboxMessage
+from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
+from storefront.suppliers.models import ImportJob, ImportState, Shop
+from storefront.support.models import Conversation, Message
+from storefront.webhooks.models import Webhook, WebhookDelivery
+
+__all__ = [
+    "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "ImportJob", "ImportState", "Message",
+    "Offer", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus", "OutboxMessage",
+    "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "Webhook", "WebhookDelivery",
+    "product_extra_categories",
+]

@@ -1,0 +1,49 @@
+"""Who may do what: session loading, role guards for views, and data policies used by services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, abort
+from flask_login import current_user
+
+from storefront.accounts.models import Role, User
+from storefront.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    # The id carries the session version: a password reset or deactivation ends every older session.
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        user = db.session.get(User, int(raw_id))
+        version = int(raw_version)
+    except (ValueError, TypeError):
+        return None
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Anonymous visitors go to the login page; a signed-in user with the wrong role gets 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"

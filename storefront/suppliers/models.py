@@ -1,0 +1,69 @@
+"""Suppliers: shops and their price-list imports."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storefront.accounts.models import enum_values
+from storefront.database import TimestampMixin, UTCDateTime
+from storefront.extensions import db
+
+
+class Shop(TimestampMixin, db.Model):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    url: Mapped[str | None] = mapped_column(String(500))
+    accepting_orders: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    owners = relationship("User", back_populates="shop")
+    offers = relationship("Offer", back_populates="shop", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<Shop {self.id} {self.name}>"
+
+
+class ImportState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ImportJob(TimestampMixin, db.Model):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source_kind: Mapped[str] = mapped_column(String(10), nullable=False)  # "file" or "url"
+    source: Mapped[str] = mapped_column(String(1000), nullable=False)  # file name or URL
+    payload: Mapped[str | None] = mapped_column(Text)  # the uploaded YAML, kept until the job has run
+    state: Mapped[ImportState] = mapped_column(
+        Enum(ImportState, name="import_state", values_callable=enum_values, validate_strings=True),
+        nullable=False,
+        default=ImportState.QUEUED,
+    )
+    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # 0..100
+    created_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    unchanged_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    deactivated_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    errors: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    shop = relationship("Shop")
+    requested_by = relationship("User")
+
+    __table_args__ = (
+        CheckConstraint("source_kind IN ('file', 'url')", name="source_kind_known"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        Index("ix_import_jobs_shop_created", "shop_id", "created_at"),
+        Index("ix_import_jobs_state", "state"),
+    )

@@ -1,0 +1,5 @@
+"""Support pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("support", __name__, url_prefix="/support")

@@ -62,6 +62,7 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Storefront <shop@storefront.local>")
+    MAIL_SUPPRESS_SEND = env_bool("MAIL_SUPPRESS_SEND")  # Flask-Mail would otherwise suppress under TESTING
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
     ADMIN_EMAILS = env_list("ADMIN_EMAILS")
 
@@ -98,6 +99,15 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+
+    # Accounts: throttles count failed log-ins per client address and per account (known or not).
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per 15 minutes")
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes")
+    ACCOUNTS_MAIL_RATE_LIMIT = os.environ.get("ACCOUNTS_MAIL_RATE_LIMIT", "10 per hour")  # resend / reset e-mails
+    ACCOUNTS_CHECK_RATE_LIMIT = os.environ.get("ACCOUNTS_CHECK_RATE_LIMIT", "60 per minute")  # inline form checks
+    ACCOUNTS_VERIFY_TOKEN_MAX_AGE = env_int("ACCOUNTS_VERIFY_TOKEN_MAX_AGE", 2 * 24 * 3600)
+    ACCOUNTS_RESET_TOKEN_MAX_AGE = env_int("ACCOUNTS_RESET_TOKEN_MAX_AGE", 3600)
+    ACCOUNTS_PURGE_UNVERIFIED_DAYS = env_int("ACCOUNTS_PURGE_UNVERIFIED_DAYS", 2)
 
     SQLALCHEMY_RECORD_QUERIES = False
     REQUIRE_DATABASE_ON_START = False

@@ -193,10 +193,13 @@ def smtp_sink():
             self.messages.append(envelope)
             return "250 OK"
 
+    with socket.socket() as probe:  # aiosmtpd checks its own port after starting, so it cannot take port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    handler.port = controller.server.sockets[0].getsockname()[1]
+    handler.port = port
     yield handler
     controller.stop()
 

@@ -51,6 +51,9 @@ def enqueue_durable(func: Callable | str, *, queue: str = "default", **kwargs: A
 
 
 def _pending(session) -> list[PendingJob]:
+    # Begin the transaction now (no connection is taken yet) so a rollback before any SQL still drops the job.
+    if not session.in_transaction():
+        session.begin()
     return session.info.setdefault(PENDING_KEY, [])
 
 
@@ -63,8 +66,10 @@ def _after_commit(session) -> None:
         dispatch(app, job)
 
 
-def _after_rollback(session) -> None:
-    session.info.pop(PENDING_KEY, None)
+def _after_soft_rollback(session, previous_transaction) -> None:
+    # Fires on every rollback, even when no SQL ran yet; a savepoint's rollback keeps the outer work.
+    if not previous_transaction.nested:
+        session.info.pop(PENDING_KEY, None)
 
 
 def dispatch(app: Flask, job: PendingJob) -> None:
@@ -136,4 +141,4 @@ def init_app(app: Flask) -> None:
         rq.init_app(app)
     if not event.contains(FlaskSession, "after_commit", _after_commit):
         event.listen(FlaskSession, "after_commit", _after_commit)
-        event.listen(FlaskSession, "after_rollback", _after_rollback)
+        event.listen(FlaskSession, "after_soft_rollback", _after_soft_rollback)

@@ -98,6 +98,7 @@ class OrderItem(db.Model):
     order = relationship("Order", back_populates="items")
     part = relationship("OrderPart")
     offer = relationship("Offer")
+    shop = relationship("Shop")
 
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),

@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` serves the shop, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint bench-help worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## run: install, migrate, seed demo data the first time, serve http://127.0.0.1:5000 (SQLite, jobs in-process)
+run: $(VENV)/.runtime
+	$(FLASK) db upgrade
+	@mkdir -p instance
+	@if [ ! -f instance/.demo-seeded ]; then $(FLASK) seed-demo && touch instance/.demo-seeded; fi
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## test: install dev requirements and run every test (SQLite + PostgreSQL + Redis + Chromium when present)
+test: $(VENV)/.dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check storefront tests bench config.py wsgi.py
+
+## worker: run background jobs from Redis (needs REDIS_URL)
+worker: $(VENV)/.runtime
+	$(FLASK) worker
+
+clean:
+	rm -rf $(VENV) instance/storefront.db* instance/.demo-seeded instance/mail

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_mail import Message
+from jinja2 import TemplateNotFound
 
 from storefront.extensions import mail
 from storefront.jobs.queue import enqueue, enqueue_durable
@@ -33,12 +35,14 @@ def send_mail(
         enqueue(deliver_mail, queue="mail", **kwargs)
 
 
-def deliver_mail(recipients: list[str], subject: str, template: str, context: dict[str, Any]) -> str:
-    """Render and send one message; returns where it went (SMTP server or file path)."""
-    body = render_template(f"email/{template}.txt", **context)
+def deliver_mail(
+    recipients: list[str], subject: str, template: str, context: dict[str, Any], attachments: list[str] | None = None
+) -> str:
+    """Render and send one message, with files attached (paths); returns where it went (SMTP server or file path)."""
+    body = _render(f"email/{template}.txt", context)
     try:
-        html = render_template(f"email/{template}.html", **context)
-    except Exception:  # the HTML part is optional; a missing template is not an error
+        html = _render(f"email/{template}.html", context)
+    except TemplateNotFound:  # the HTML part is optional
         html = None
     message = Message(
         subject=f"[{current_app.config['STOREFRONT_NAME']}] {subject}",
@@ -47,10 +51,20 @@ def deliver_mail(recipients: list[str], subject: str, template: str, context: di
         html=html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
+    for attachment in attachments or []:
+        path = Path(attachment)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        message.attach(path.name, content_type, path.read_bytes())
     if current_app.config.get("MAIL_SERVER"):
         mail.send(message)
         return f"smtp://{current_app.config['MAIL_SERVER']}"
     return _write_eml(message, body)
+
+
+def _render(name: str, context: dict[str, Any]) -> str:
+    # Straight from the Jinja environment: the pages' context processors (current user, cart badge…) need a
+    # request, and a worker has none.
+    return current_app.jinja_env.get_template(name).render(**context)
 
 
 def _write_eml(message: Message, body: str) -> str:

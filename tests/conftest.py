@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 
 from storefront import create_app
@@ -110,6 +111,13 @@ def app(database_url, tmp_path):
         {"SQLALCHEMY_DATABASE_URI": database_url, "MAIL_FILE_DIR": str(tmp_path / "mail"),
          "STOREFRONT_TEST_BACKEND": database_url.split(":", 1)[0]},
     )
+
+    @app.before_request
+    def forget_cached_user():
+        # pytest-flask keeps one request context pushed for the whole test, so every client request shares its
+        # app context and `g`, where Flask-Login caches the user. In production each request has its own `g`.
+        g.pop("_login_user", None)
+
     yield app
     with app.app_context():
         db.session.remove()

@@ -24,6 +24,6 @@ def test_mail_goes_over_smtp_when_configured(app, session, smtp_sink):
     session.commit()
     assert len(smtp_sink.messages) == 1
     envelope = smtp_sink.messages[0]
-    assert envelope.rcpt_tos == ["a@example.com", "b@example.com"]
+    assert sorted(envelope.rcpt_tos) == ["a@example.com", "b@example.com"]
     assert b"Hello Ann" in envelope.content
     assert b"text/html" in envelope.content  # text and HTML parts

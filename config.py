@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -66,8 +67,24 @@ class Config:
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
     ADMIN_EMAILS = env_list("ADMIN_EMAILS")
 
+    # Cart and orders: a flat delivery fee per supplier, waived when that supplier's subtotal reaches the threshold.
+    CART_DELIVERY_FEE = Decimal(os.environ.get("CART_DELIVERY_FEE", "300"))
+    CART_FREE_DELIVERY_FROM = Decimal(os.environ.get("CART_FREE_DELIVERY_FROM", "5000"))
+    INVOICE_DIR = os.environ.get("INVOICE_DIR", str(INSTANCE_DIR / "invoices"))
+
     STOREFRONT_NAME = os.environ.get("STOREFRONT_NAME", "Storefront")
     STOREFRONT_CURRENCY = os.environ.get("STOREFRONT_CURRENCY", "RUB")
+    # Catalog cache lifetime in seconds (Redis when REDIS_URL is set, else in-process); 0 switches it off.
+    CATALOG_CACHE_TTL = env_int("CATALOG_CACHE_TTL", 300)
+    # Supplier price lists: the upload cap (the upload routes lift MAX_CONTENT_LENGTH to it), goods per file,
+    # URL imports (seconds for the whole download; private/loopback addresses only if in the allowlist of IPs
+    # or networks), and the shop size above which an export runs as a job into SUPPLIER_EXPORT_DIR.
+    SUPPLIER_MAX_PRICELIST_BYTES = env_int("SUPPLIER_MAX_PRICELIST_BYTES", 20 * 1024 * 1024)
+    SUPPLIER_MAX_GOODS = env_int("SUPPLIER_MAX_GOODS", 200_000)
+    SUPPLIER_FETCH_TIMEOUT = env_int("SUPPLIER_FETCH_TIMEOUT", 30)
+    SUPPLIER_URL_ALLOWLIST = env_list("SUPPLIER_URL_ALLOWLIST")
+    SUPPLIER_EXPORT_SYNC_LIMIT = env_int("SUPPLIER_EXPORT_SYNC_LIMIT", 5000)
+    SUPPLIER_EXPORT_DIR = os.environ.get("SUPPLIER_EXPORT_DIR", str(INSTANCE_DIR / "exports"))
     SERVER_NAME = os.environ.get("SERVER_NAME") or None
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
 
@@ -94,8 +111,19 @@ class Config:
     API_SPEC_OPTIONS = {
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-        }
+        },
+        # Global, so Swagger UI sends the token; public operations override it with `security: []`.
+        "security": [{"bearerAuth": []}],
     }
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None, "persistAuthorization": True}  # no call to swagger.io
+
+    # API tokens (PyJWT, HS256): short-lived access tokens, rotating refresh tokens kept in the database.
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or None  # None: use SECRET_KEY
+    JWT_ACCESS_TTL = env_int("JWT_ACCESS_TTL", 15 * 60)
+    JWT_REFRESH_TTL = env_int("JWT_REFRESH_TTL", 14 * 24 * 3600)
+    # Per client address on each /api/v1/auth endpoint; e-mail sending ones also use ACCOUNTS_MAIL_RATE_LIMIT.
+    API_AUTH_RATE_LIMIT = os.environ.get("API_AUTH_RATE_LIMIT", "30 per minute")
+    API_LOGIN_RATE_LIMIT = os.environ.get("API_LOGIN_RATE_LIMIT", "20 per 15 minutes")  # failed log-ins only
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -108,6 +136,13 @@ class Config:
     ACCOUNTS_VERIFY_TOKEN_MAX_AGE = env_int("ACCOUNTS_VERIFY_TOKEN_MAX_AGE", 2 * 24 * 3600)
     ACCOUNTS_RESET_TOKEN_MAX_AGE = env_int("ACCOUNTS_RESET_TOKEN_MAX_AGE", 3600)
     ACCOUNTS_PURGE_UNVERIFIED_DAYS = env_int("ACCOUNTS_PURGE_UNVERIFIED_DAYS", 2)
+
+    # Support chat: message cap and per-user send rate; websocket frames are capped a little above the body cap
+    # (JSON escaping can grow a body), and pings keep idle sockets alive through proxies.
+    SUPPORT_MAX_MESSAGE_LENGTH = env_int("SUPPORT_MAX_MESSAGE_LENGTH", 4000)
+    SUPPORT_RATE_LIMIT = os.environ.get("SUPPORT_RATE_LIMIT", "30 per minute")
+    SUPPORT_CHANNEL_PREFIX = os.environ.get("SUPPORT_CHANNEL_PREFIX", "storefront:support")
+    SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 32 * 1024}
 
     SQLALCHEMY_RECORD_QUERIES = False
     REQUIRE_DATABASE_ON_START = False

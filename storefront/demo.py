@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from storefront.accounts.models import Role, User
 from storefront.accounts.passwords import hash_password
-from storefront.catalog.models import Category, Offer, OfferParameter, Parameter, Product, ShopCategory
+from storefront.catalog.models import (
+    Category,
+    Offer,
+    OfferParameter,
+    Parameter,
+    Product,
+    ShopCategory,
+)
+from storefront.catalog.services import search_text_for
 from storefront.database import utcnow
 from storefront.extensions import db
 from storefront.suppliers.models import Shop
@@ -55,7 +63,7 @@ def load_price_list(path: Path) -> Shop:
         product = db.session.scalar(select(Product).where(Product.name == good["name"]))
         if product is None:
             product = Product(name=good["name"], category=category,
-                              search_text=f"{good['name']} {good.get('model', '')}".casefold())
+                              search_text=search_text_for(good["name"], [str(good.get("model", ""))], ""))
             db.session.add(product)
             db.session.flush()
         offer = db.session.scalar(select(Offer).where(Offer.shop_id == shop.id, Offer.external_id == good["id"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
 from storefront.extensions import api
 from storefront.htmx import is_partial
@@ -73,7 +73,17 @@ def handle_http_error(error: HTTPException):
     return response
 
 
+def handle_domain_error(error: DomainError):
+    """A refusal no view turned into a form error: JSON on /api, else the error page with its status."""
+    if wants_json():
+        return api.handle_domain_error(error)
+    http_error = default_exceptions.get(error.status, HTTPException)(description=error.message)
+    http_error.code = error.status
+    return handle_http_error(http_error)
+
+
 def register_errors(app: Flask) -> None:
     # Registered after api.init_app so this handler, not flask-smorest's app-wide one, answers HTML pages.
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_http_error)
+    app.register_error_handler(DomainError, handle_domain_error)

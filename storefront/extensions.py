@@ -6,11 +6,11 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_rq import RQ
-from flask_smorest import Api
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from storefront.api.base import StorefrontApi
 from storefront.database import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -19,6 +19,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 sock = Sock()
-api = Api()
+api = StorefrontApi()  # flask-smorest, answering every /api error in the one Storefront shape
 rq = RQ()  # bound only when REDIS_URL is set; otherwise jobs run in-process
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -8,8 +8,14 @@ from flask import Flask, Response, render_template, request
 
 
 def is_partial() -> bool:
-    """An HTMX request that wants a fragment (boosted links want the whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """An HTMX request that wants a fragment (boosted links and history restores want the whole page)."""
+    # On a history-cache miss (back/forward), htmx re-fetches the URL with HX-Request set and swaps the answer
+    # into <body>: a fragment there would drop the header and footer.
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render_page_or_partial(page_template: str, partial_template: str, **context: Any) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort
+from flask import Flask, abort, redirect, url_for
 from flask_login import current_user
 
 from storefront.accounts.models import Role, User
 from storefront.extensions import db, login_manager
+from storefront.htmx import is_partial
 
 
 @login_manager.user_loader
@@ -41,6 +42,24 @@ def roles_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def verified_required(view: Callable) -> Callable:
+    """Anonymous visitors go to the login page; a signed-in user who has not confirmed their e-mail is sent
+    to the "confirm your e-mail" page (checkout, imports and chat need a reachable, proven address)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_verified:
+            target = url_for("accounts.confirm_notice")
+            if is_partial():  # a fragment swap would bury the notice inside the page: navigate instead
+                return "", 204, {"HX-Redirect": target}
+            return redirect(target)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def init_app(app: Flask) -> None:

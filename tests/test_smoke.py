@@ -36,7 +36,10 @@ def test_missing_api_resource_is_json(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.is_json
-    assert response.json["code"] == 404
+    body = response.json
+    assert set(body) == {"code", "status", "message", "errors"}  # the one API error shape
+    assert (body["code"], body["status"], body["errors"]) == ("not_found", 404, {})
+    assert body["message"]
 
 
 def test_htmx_error_is_a_partial(client):

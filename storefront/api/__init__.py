@@ -5,3 +5,10 @@ from flask_smorest import Api
 
 def register_api(api: Api) -> None:
     """Register every API blueprint; each feature's resources module adds one line here."""
+    from storefront.api import auth_routes, catalog, contacts, users
+
+    api.register_blueprint(auth_routes.blp)
+    api.register_blueprint(users.blp)
+    api.register_blueprint(contacts.blp)
+    for blp in catalog.BLUEPRINTS:
+        api.register_blueprint(blp)

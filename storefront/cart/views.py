@@ -1,5 +1,155 @@
-"""Cart pages."""
+"""Cart pages: view the cart, add from the catalog, change a quantity, remove a line, empty the cart.
 
-from flask import Blueprint
+Every change works as a plain form (redirect back with a flash) and through HTMX (the cart partial, or a short
+notice for add-to-cart, plus the header badge swapped out-of-band).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from storefront.accounts.models import User
+from storefront.accounts.navigation import safe_next
+from storefront.cart import services
+from storefront.cart.forms import AddToCartForm, ConfirmForm, QuantityForm, first_error
+from storefront.errors import DomainError, NotFound
+from storefront.extensions import db
+from storefront.htmx import is_partial, render_page_or_partial
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
+log = logging.getLogger(__name__)
+GUEST_CART_KEY = "cart_key"  # the Flask session entry holding a guest cart's key
+
+
+def cart_owner(create: bool = False) -> services.Owner | None:
+    """The signed-in user, else the guest's cart key (made on first use when `create`), else None."""
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    key = session.get(GUEST_CART_KEY)
+    if not key and create:
+        key = secrets.token_urlsafe(24)
+        session[GUEST_CART_KEY] = key
+    return key or None
+
+
+def adopt_guest_cart(user: User) -> int:
+    """At log-in: move this browser's guest cart into `user`'s cart (the login view calls this before commit)."""
+    return services.merge_guest_cart(session.pop(GUEST_CART_KEY, None), user)
+
+
+@bp.app_context_processor
+def cart_badge_context() -> dict:
+    if not has_request_context():  # e-mails rendered in jobs have no cart
+        return {}
+    try:
+        return {"cart_count": services.cart_count(cart_owner())}
+    except Exception:  # the badge must never take an error page down with it
+        log.exception("could not count the cart")
+        return {"cart_count": 0}
+
+
+def _summary() -> services.CartSummary:
+    owner = cart_owner()
+    return services.get_cart(owner) if owner else services.CartSummary([])
+
+
+def _cart_response(notice: str | None = None, error: str | None = None, status: int = 200):
+    """After a change: the cart partial plus the badge out-of-band (HTMX), or back to the cart page."""
+    if is_partial():
+        cart = _summary()
+        html = render_template("cart/_cart.html", cart=cart, notice=notice, error=error)
+        badge = render_template("cart/_badge.html", cart_count=cart.count, oob=True)
+        return html + badge, status
+    if error:
+        flash(error, "error")
+    elif notice:
+        flash(notice, "success")
+    return redirect(url_for("cart.show_cart"), code=303)
+
+
+@bp.get("/")
+def show_cart():
+    """Show the cart, grouped by supplier, with delivery fees and totals."""
+    return render_page_or_partial("cart/index.html", "cart/_cart.html", cart=_summary())
+
+
+@bp.post("/add")
+def add_item():
+    """Add an offer to the cart (the catalog's add-to-cart form posts here)."""
+    form = AddToCartForm()
+    error = None
+    notice = None
+    if not form.validate():
+        error = first_error(form)
+    else:
+        try:
+            item = services.add_item(cart_owner(create=True), form.offer_id.data, form.quantity.data)
+            notice = f"Added to your cart: “{item.offer.product.name}” × {form.quantity.data}."
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+    if is_partial():
+        # The product card swaps in a short notice; the badge changes out-of-band.
+        html = render_template("cart/_added.html", notice=notice, error=error)
+        badge = render_template("cart/_badge.html", cart_count=services.cart_count(cart_owner()), oob=True)
+        return html + badge
+    flash(error or notice, "error" if error else "success")
+    return redirect(safe_next(form.next.data) or url_for("cart.show_cart"), code=303)
+
+
+@bp.post("/items/<int:item_id>")
+def update_item(item_id: int):
+    """Change the quantity of one cart line."""
+    form = QuantityForm()
+    if not form.validate():
+        return _cart_response(error=first_error(form))
+    return _apply(lambda owner: services.set_quantity(owner, item_id, form.quantity.data), "Quantity updated.")
+
+
+@bp.post("/items/<int:item_id>/remove")
+def remove_item(item_id: int):
+    """Remove one line from the cart."""
+    ConfirmForm().validate()  # CSRF is enforced app-wide; the form carries nothing else
+    return _apply(lambda owner: services.remove_item(owner, item_id), "Removed from your cart.")
+
+
+@bp.post("/empty")
+def empty_cart():
+    """Empty the cart (an empty cart stays empty, without complaint)."""
+    owner = cart_owner()
+    if owner:
+        services.empty_cart(owner)
+        db.session.commit()
+    return _cart_response(notice="Your cart is empty.")
+
+
+def _apply(change, notice: str):
+    owner = cart_owner()
+    try:
+        if owner is None:
+            raise services.CartItemNotFound("This line is not in your cart.")
+        change(owner)
+        db.session.commit()
+    except NotFound as exc:
+        db.session.rollback()
+        if not is_partial():
+            abort(404, exc.message)
+        return _cart_response(error=exc.message)
+    except DomainError as exc:
+        db.session.rollback()
+        return _cart_response(error=exc.message)
+    return _cart_response(notice=notice)

@@ -16,6 +16,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,7 +72,10 @@ class Product(TimestampMixin, db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Case-folded name + models + description: SQLite's lower() does not fold Cyrillic, Python's casefold() does.
+    # Kept current by `catalog.services.refresh_search_text`.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Soft delete by staff: off the catalog (a direct link says "unavailable"); offers and orders stay.
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
 
     category = relationship("Category", back_populates="products", foreign_keys=[category_id])
     extra_categories = relationship("Category", secondary=product_extra_categories)
@@ -79,6 +84,16 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_products_category_id", "category_id"),
         Index("ix_products_name", "name"),
+        # Substring search (LIKE '%term%') on PostgreSQL uses this trigram GIN index. On SQLite it is an
+        # empty partial index (WHERE 0): a b-tree cannot serve '%term%', and declaring it for both keeps
+        # migrations and models in step on both backends.
+        Index(
+            "ix_products_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     def __repr__(self) -> str:

@@ -1,64 +1,708 @@
-"""Catalog queries and rules shared by the pages and the API."""
+"""Catalog queries and rules shared by the pages and the API.
+
+Reading: `parse_catalog_query(args)` validates raw arguments into a `CatalogQuery`; `search_catalog(query)`
+answers it with a `CatalogPage` (cards, total, paging, facets); `product_page(id)` and `list_categories()` /
+`list_shops()` / `get_shop(id)` serve the rest. Results are plain frozen dataclasses, cached (see
+`catalog.cache`), and cost a fixed number of SQL queries whatever the page size.
+
+Writing (staff): categories and products, each change invalidating the cache when its transaction commits.
+
+What is for sale: an active offer of an active product whose main category is active, from a shop that accepts
+orders. Everything else stays reachable by direct link but is shown as unavailable.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
-from storefront.catalog.models import Category, Offer, Product
+from storefront.catalog.cache import (
+    LISTS,
+    cached,
+    invalidate_catalog,
+    invalidate_catalog_after_commit,
+    product_generation,
+)
+from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
+from storefront.catalog.models import (
+    Category,
+    Offer,
+    OfferParameter,
+    Parameter,
+    Product,
+    ShopCategory,
+    product_extra_categories,
+)
+from storefront.database import Money
+from storefront.errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
 from storefront.suppliers.models import Shop
+
+__all__ = [
+    "CatalogPage", "CatalogQuery", "CategoryRef", "Facet", "FacetValue", "InvalidFilter", "ProductCard",
+    "ProductDetail", "ProductOffer", "ProductPage", "RelatedProduct", "ShopRef",
+    "create_category", "create_product", "delete_category", "delete_product", "get_category", "get_shop", "invalidate_catalog", "list_categories",
+    "list_shops", "parse_catalog_query", "product_page", "refresh_search_text", "rename_category",
+    "search_catalog", "search_text_for", "set_category_active", "set_extra_categories", "set_product_active",
+    "update_product",
+]
+
+MAX_SEARCH_TERMS = 8
+MAX_FACET_VALUES = 30
+RELATED_LIMIT = 4
+
+
+# ---------------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class CategoryRef:
+    id: int
+    name: str
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    id: int
+    name: str
+    accepting_orders: bool = True
+    url: str | None = None
 
 
 @dataclass(frozen=True)
 class ProductCard:
     id: int
     name: str
+    category_id: int
     category: str
-    best_price: Decimal | None
-    price_rrc: Decimal | None
-    offer_count: int
+    best_price: Decimal
+    price_rrc: Decimal  # the best offer's recommended price: struck through when higher than best_price
+    offer_count: int  # suppliers offering it (within the current filters)
     in_stock: bool
+    best_offer_id: int  # what "add to cart" buys: the cheapest offer in stock, else the cheapest
+    created_at: datetime
+
+    @property
+    def discounted(self) -> bool:
+        return self.price_rrc > self.best_price
 
 
-def sellable_offers():
-    """Offers that can be bought right now: active line, active category, shop accepting orders."""
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    values: tuple[FacetValue, ...]
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    query: CatalogQuery
+    items: tuple[ProductCard, ...]
+    total: int
+    category: CategoryRef | None = None
+    shop: ShopRef | None = None
+    facets: tuple[Facet, ...] = ()
+    # Filled only when asked for (the pages' sidebar): active categories and shops that accept orders.
+    categories: tuple[CategoryRef, ...] = ()
+    shops: tuple[ShopRef, ...] = ()
+
+    @property
+    def page(self) -> int:
+        return self.query.page
+
+    @property
+    def page_size(self) -> int:
+        return self.query.page_size
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.page_size - 1) // self.page_size, 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def page_window(self, radius: int = 2) -> list[int | None]:
+        """Page numbers to link: the first, the last and `radius` around the current one; None marks a gap."""
+        wanted = {1, self.pages, *range(self.page - radius, self.page + radius + 1)}
+        numbers = sorted(n for n in wanted if 1 <= n <= self.pages)
+        window: list[int | None] = []
+        for number in numbers:
+            if window and number - window[-1] > 1:
+                window.append(None)
+            window.append(number)
+        return window
+
+
+@dataclass(frozen=True)
+class ProductOffer:
+    id: int
+    shop_id: int
+    shop_name: str
+    model: str
+    price: Decimal
+    price_rrc: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    id: int
+    name: str
+    description: str
+    category: CategoryRef
+    is_active: bool
+    offers: tuple[ProductOffer, ...]  # sellable offers only, cheapest first
+    parameters: tuple[tuple[str, tuple[str, ...]], ...]  # name → the values its offers state
+
+    @property
+    def available(self) -> bool:
+        return bool(self.offers)
+
+    @property
+    def best_offer(self) -> ProductOffer | None:
+        return _best(self.offers)
+
+
+@dataclass(frozen=True)
+class RelatedProduct:
+    id: int
+    name: str
+    best_price: Decimal
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    product: ProductDetail
+    related: tuple[RelatedProduct, ...] = field(default=())
+
+
+def _best(offers):
+    """The offer a shopper would buy: the cheapest one in stock, else the cheapest."""
+    return min(offers, key=lambda o: (o.quantity <= 0, o.price, o.id), default=None)
+
+
+# ----------------------------------------------------------------------------------------------------- search
+
+
+def normalise_search_text(text: str) -> str:
+    """Case-fold for every script (SQLite's lower() is ASCII-only) and treat ё as е, as Russian readers do."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+def search_text_for(name: str, models: Iterable[str], description: str) -> str:
+    """The `Product.search_text` for these values; importers building many products can call it directly."""
+    return normalise_search_text(" ".join([name, *dict.fromkeys(m for m in models if m), description]))
+
+
+def refresh_search_text(product: Product) -> None:
+    """Recompute the product's search text from its name, its offers' models and its description."""
+    product.search_text = search_text_for(product.name, (offer.model for offer in product.offers),
+                                          product.description or "")
+
+
+def _search_terms(q: str) -> list[str]:
+    return list(dict.fromkeys(normalise_search_text(q).split()))[:MAX_SEARCH_TERMS]
+
+
+def _like_contains(term: str) -> str:
+    # The shopper's % and _ are literal characters, not wildcards (no match-everything scans).
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# ---------------------------------------------------------------------------------------------------- queries
+
+
+def _sellable():
+    return [Offer.is_active, Product.is_active, Shop.accepting_orders, Category.is_active]
+
+
+def _offers_joined(*columns):
     return (
-        select(Offer)
+        select(*columns)
+        .select_from(Offer)
         .join(Shop, Shop.id == Offer.shop_id)
         .join(Product, Product.id == Offer.product_id)
         .join(Category, Category.id == Product.category_id)
-        .where(Offer.is_active, Shop.accepting_orders, Category.is_active)
     )
 
 
-def product_cards(page: int = 1, per_page: int = 24) -> tuple[list[ProductCard], int]:
-    """One card per product with its best sellable price; returns (cards, total count)."""
-    offers = sellable_offers().subquery()
+def _has_parameter(name: str, values: tuple[str, ...]):
+    # Aliased, so the facet query (which joins Parameter itself) correlates only on Offer.
+    parameter, offer_parameter = aliased(Parameter), aliased(OfferParameter)
+    return exists(
+        select(literal(1))
+        .select_from(offer_parameter)
+        .join(parameter, parameter.id == offer_parameter.parameter_id)
+        .where(offer_parameter.offer_id == Offer.id, parameter.name == name, offer_parameter.value.in_(values))
+    )
+
+
+def _in_category(category_id: int):
+    extra = select(product_extra_categories.c.product_id).where(product_extra_categories.c.category_id == category_id)
+    return or_(Product.category_id == category_id, Product.id.in_(extra))
+
+
+def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list, list]:
+    """The query's filters as (conditions on the product and its category, conditions on each offer)."""
+    on_product = [Product.is_active, Category.is_active]
+    on_product += [Product.search_text.like(_like_contains(term), escape="\\") for term in _search_terms(query.q)]
+    if query.category_id is not None:
+        on_product.append(_in_category(query.category_id))
+    on_offer = [Offer.is_active, Shop.accepting_orders]
+    if query.shop_id is not None:
+        on_offer.append(Offer.shop_id == query.shop_id)
+    if query.price_min is not None:
+        on_offer.append(Offer.price >= query.price_min)
+    if query.price_max is not None:
+        on_offer.append(Offer.price <= query.price_max)
+    if query.in_stock:
+        on_offer.append(Offer.quantity > 0)
+    if with_params:
+        on_offer += [_has_parameter(name, values) for name, values in query.params.items()]
+    return on_product, on_offer
+
+
+def _products_on_sale(on_product, on_offer, *columns):
+    """Products matching the product filters that have at least one offer matching the offer filters."""
+    has_offer = exists(
+        select(literal(1)).select_from(Offer).join(Shop, Shop.id == Offer.shop_id)
+        .where(Offer.product_id == Product.id, *on_offer)
+    )
+    return select(*columns).select_from(Product).join(Category, Category.id == Product.category_id).where(
+        *on_product, has_offer
+    )
+
+
+def _flat(conditions: tuple[list, list]) -> list:
+    return [*conditions[0], *conditions[1]]
+
+
+PAGE_COLUMNS = (Product.id, Product.name, Product.category_id, Category.name.label("category"), Product.created_at)
+
+
+def _page_by_product(query: CatalogQuery, on_product, on_offer):
+    """Name and newest order: walk the products in index order, keep those on sale, stop at the page's end."""
+    order = [Product.name, Product.id] if query.sort == "name" else [Product.created_at.desc(), Product.id.desc()]
+    return db.session.execute(
+        _products_on_sale(on_product, on_offer, *PAGE_COLUMNS).order_by(*order)
+        .limit(query.page_size).offset(query.offset)
+    ).all()
+
+
+def _count(query: CatalogQuery, on_product, on_offer) -> int:
+    # Paging and re-sorting the same filters reuse one count (it costs a pass over the matching goods).
+    key = query.with_changes(sort="name", page=1, page_size=1).cache_key()
+    return cached(f"count:{key}", [LISTS], lambda: db.session.scalar(
+        _products_on_sale(on_product, on_offer, func.count())
+    ) or 0)
+
+
+def _page_by_price(query: CatalogQuery, on_product, on_offer):
+    """Price order needs every matching product's best price: aggregate the matching offers, total included."""
+    matching = (
+        _offers_joined(Offer.product_id, Offer.price, Offer.quantity).where(*on_product, *on_offer).subquery()
+    )
+    # The price a card shows: the cheapest offer in stock, else the cheapest (see _best).
+    best_price = func.coalesce(func.min(case((matching.c.quantity > 0, matching.c.price))), func.min(matching.c.price))
     stats = (
-        select(
-            offers.c.product_id,
-            func.min(offers.c.price).label("best_price"),
-            func.max(offers.c.price_rrc).label("price_rrc"),
-            func.count().label("offer_count"),
-            func.max(offers.c.quantity).label("max_quantity"),
-        )
-        .group_by(offers.c.product_id)
+        select(matching.c.product_id, type_coerce(best_price, Money).label("best_price"))
+        .group_by(matching.c.product_id)
         .subquery()
     )
-    query = (
-        select(Product.id, Product.name, Category.name, stats.c.best_price, stats.c.price_rrc,
-               stats.c.offer_count, stats.c.max_quantity)
+    order = [stats.c.best_price, Product.id] if query.sort == "price_asc" else [stats.c.best_price.desc(), Product.id]
+    rows = db.session.execute(
+        select(*PAGE_COLUMNS, func.count().over().label("total"))
         .join(stats, stats.c.product_id == Product.id)
         .join(Category, Category.id == Product.category_id)
-        .order_by(Product.name, Product.id)
+        .order_by(*order)
+        .limit(query.page_size)
+        .offset(query.offset)
+    ).all()
+    return rows, (rows[0].total if rows else None)
+
+
+def _category_ref(category_id: int) -> CategoryRef:
+    row = db.session.execute(
+        select(Category.id, Category.name, Category.is_active).where(Category.id == category_id)
+    ).first()
+    if row is None or not row.is_active:
+        raise NotFound("No such category.", field="category")
+    return CategoryRef(*row)
+
+
+def _shop_ref(shop_id: int) -> ShopRef:
+    row = db.session.execute(
+        select(Shop.id, Shop.name, Shop.accepting_orders, Shop.url).where(Shop.id == shop_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such supplier.", field="shop")
+    return ShopRef(*row)
+
+
+def search_catalog(query: CatalogQuery, *, navigation: bool = False) -> CatalogPage:
+    """One page of product cards for `query`, with the total and (within a category) parameter facets.
+
+    Raises NotFound (field "category" or "shop") for an unknown or inactive category or an unknown shop.
+    `navigation` also fills the sidebar lists of categories and shops.
+    """
+    return cached(f"list:{query.cache_key()}:{int(navigation)}", [LISTS], lambda: _search(query, navigation))
+
+
+def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
+    category = _category_ref(query.category_id) if query.category_id is not None else None
+    shop = _shop_ref(query.shop_id) if query.shop_id is not None else None
+    on_product, on_offer = _conditions(query)
+    if query.sort in ("price_asc", "price_desc"):
+        rows, total = _page_by_price(query, on_product, on_offer)
+    else:
+        rows, total = _page_by_product(query, on_product, on_offer), None
+    if total is None and (rows or query.page > 1):  # an empty first page needs no count
+        total = _count(query, on_product, on_offer)
+    return CatalogPage(
+        query=query,
+        items=_cards(rows, on_product + on_offer),
+        total=total or 0,
+        category=category,
+        shop=shop,
+        facets=_facets(query) if category is not None else (),
+        categories=list_categories() if navigation else (),
+        shops=list_shops() if navigation else (),
     )
-    total = db.session.scalar(select(func.count()).select_from(stats))
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    cards = [
-        ProductCard(pid, name, category, best, rrc, count, bool(max_qty))
-        for pid, name, category, best, rrc, count, max_qty in rows
-    ]
-    return cards, total or 0
+
+
+def _cards(rows, conditions) -> tuple[ProductCard, ...]:
+    if not rows:
+        return ()
+    # One query for the whole page's offers (no per-card queries), narrowed by the same filters; the cards'
+    # figures come from exactly these offers.
+    offers = db.session.execute(
+        _offers_joined(Offer.id, Offer.product_id, Offer.shop_id, Offer.price, Offer.price_rrc, Offer.quantity)
+        .where(*conditions, Offer.product_id.in_([row.id for row in rows]))
+    ).all()
+    by_product = defaultdict(list)
+    for offer in offers:
+        by_product[offer.product_id].append(offer)
+    cards = []
+    for row in rows:
+        product_offers = by_product[row.id]
+        best = _best(product_offers)
+        cards.append(ProductCard(
+            id=row.id, name=row.name, category_id=row.category_id, category=row.category,
+            best_price=best.price, price_rrc=best.price_rrc,
+            offer_count=len({offer.shop_id for offer in product_offers}),
+            in_stock=any(offer.quantity > 0 for offer in product_offers), best_offer_id=best.id,
+            created_at=row.created_at,
+        ))
+    return tuple(cards)
+
+
+def _facet_sort_key(value: str):
+    # Numbers in numeric order ("64" before "128"), then text.
+    try:
+        number = Decimal(value.replace(",", "."))
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite():
+        return (1, Decimal(0), value)
+    return (0, number, value)
+
+
+def _facets(query: CatalogQuery) -> tuple[Facet, ...]:
+    """Values of every parameter among the matching goods, with product counts.
+
+    A value's count ignores the filter on its own parameter (values of one parameter are alternatives), so
+    choosing "Цвет: синий" still shows how many are black.
+    """
+    statement = (
+        _offers_joined(Parameter.name, OfferParameter.value, func.count(Offer.product_id.distinct()))
+        .join(OfferParameter, OfferParameter.offer_id == Offer.id)
+        .join(Parameter, Parameter.id == OfferParameter.parameter_id)
+        .where(*_flat(_conditions(query, with_params=False)))
+        .group_by(Parameter.name, OfferParameter.value)
+    )
+    for name, values in query.params.items():
+        statement = statement.where(or_(Parameter.name == name, _has_parameter(name, values)))
+    grouped: dict[str, list[FacetValue]] = defaultdict(list)
+    for name, value, count in db.session.execute(statement):
+        grouped[name].append(FacetValue(value, count, value in query.params.get(name, ())))
+    facets = []
+    for name in sorted(grouped):
+        values = sorted(grouped[name], key=lambda v: _facet_sort_key(v.value))
+        if len(values) > MAX_FACET_VALUES:
+            top = {v.value for v in sorted(values, key=lambda v: -v.count)[:MAX_FACET_VALUES]}
+            values = [v for v in values if v.value in top or v.selected]
+        facets.append(Facet(name, tuple(values)))
+    return tuple(facets)
+
+
+def list_categories() -> tuple[CategoryRef, ...]:
+    """Active categories by name."""
+    return cached("categories", [LISTS], lambda: tuple(
+        CategoryRef(*row) for row in db.session.execute(
+            select(Category.id, Category.name, Category.is_active).where(Category.is_active).order_by(Category.name)
+        )
+    ))
+
+
+def list_shops() -> tuple[ShopRef, ...]:
+    """Shops that accept orders, by name."""
+    return cached("shops", [LISTS], lambda: tuple(
+        ShopRef(*row) for row in db.session.execute(
+            select(Shop.id, Shop.name, Shop.accepting_orders, Shop.url)
+            .where(Shop.accepting_orders).order_by(Shop.name)
+        )
+    ))
+
+
+def get_shop(shop_id: int) -> ShopRef:
+    """One shop (paused ones too: its page says it is not taking orders). Raises NotFound."""
+    return _shop_ref(shop_id)
+
+
+def get_category(category_id: int) -> CategoryRef:
+    """One active category. Raises NotFound for unknown or deactivated ones."""
+    return _category_ref(category_id)
+
+
+# ----------------------------------------------------------------------------------------------- product page
+
+
+def product_page(product_id: int) -> ProductPage:
+    """A product with every supplier's offer, its parameters and related goods. Raises NotFound.
+
+    A product nobody sells right now (shops paused, staff deactivated it or its category) still answers, with
+    no offers, so that old links say "unavailable" instead of "not found".
+    """
+    product = cached(f"product:{product_id}", [product_generation(product_id)], lambda: _product_detail(product_id))
+    related = cached(f"related:{product_id}", [LISTS], lambda: _related(product))
+    return ProductPage(product, related)
+
+
+def _product_detail(product_id: int) -> ProductDetail:
+    row = db.session.execute(
+        select(Product.id, Product.name, Product.description, Product.is_active,
+               Category.id.label("category_id"), Category.name.label("category"), Category.is_active.label("category_active"))
+        .join(Category, Category.id == Product.category_id)
+        .where(Product.id == product_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such product.", field="product")
+    offers = db.session.execute(
+        _offers_joined(Offer.id, Offer.shop_id, Shop.name, Offer.model, Offer.price, Offer.price_rrc, Offer.quantity)
+        .where(Offer.product_id == product_id, *_sellable())
+        .order_by(Offer.price, Offer.id)
+    ).all()
+    parameters: dict[str, list[str]] = defaultdict(list)
+    for name, value in db.session.execute(
+        select(Parameter.name, OfferParameter.value)
+        .join(OfferParameter, OfferParameter.parameter_id == Parameter.id)
+        .join(Offer, Offer.id == OfferParameter.offer_id)
+        .where(Offer.product_id == product_id, Offer.is_active)
+        .distinct()
+        .order_by(Parameter.name, OfferParameter.value)
+    ):
+        parameters[name].append(value)
+    return ProductDetail(
+        id=row.id, name=row.name, description=row.description,
+        category=CategoryRef(row.category_id, row.category, row.category_active), is_active=row.is_active,
+        offers=tuple(ProductOffer(*offer) for offer in offers),
+        parameters=tuple((name, tuple(sorted(values, key=_facet_sort_key))) for name, values in parameters.items()),
+    )
+
+
+def _related(product: ProductDetail) -> tuple[RelatedProduct, ...]:
+    if not product.category.is_active:
+        return ()
+    on_offer = [Offer.is_active, Shop.accepting_orders]
+    best_price = (
+        select(func.min(Offer.price)).join(Shop, Shop.id == Offer.shop_id)
+        .where(Offer.product_id == Product.id, *on_offer).scalar_subquery()
+    )
+    rows = db.session.execute(
+        _products_on_sale(
+            [Product.is_active, Product.category_id == product.category.id, Product.id != product.id], on_offer,
+            Product.id, Product.name, type_coerce(best_price, Money),
+        )
+        .order_by(Product.name, Product.id)
+        .limit(RELATED_LIMIT)
+    ).all()
+    return tuple(RelatedProduct(*row) for row in rows)
+
+
+# ------------------------------------------------------------------------------------------------- staff edits
+
+
+def _clean_name(name: str, *, limit: int = 200) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("Enter a name.", field="name")
+    if len(name) > limit:
+        raise DomainError(f"A name has at most {limit} characters.", field="name")
+    return name
+
+
+def _get(model, object_id: int, label: str, field_name: str):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise NotFound(f"No such {label}.", field=field_name)
+    return obj
+
+
+def _set_active(model, object_id: int, active: bool, label: str):
+    obj = _get(model, object_id, label, label)
+    obj.is_active = active
+    db.session.flush()
+    invalidate_catalog_after_commit(**{f"{label}_ids": [obj.id]})
+    return obj
+
+
+def _ensure_category_name_free(name: str, exclude_id: int | None = None) -> None:
+    taken = select(Category.id).where(func.lower(Category.name) == name.lower())
+    if exclude_id is not None:
+        taken = taken.where(Category.id != exclude_id)
+    if db.session.scalar(taken.limit(1)) is not None:
+        raise Conflict("A category with this name already exists.", field="name")
+
+
+def create_category(name: str) -> Category:
+    """Add an active category."""
+    name = _clean_name(name)
+    _ensure_category_name_free(name)
+    category = Category(name=name, is_active=True)
+    db.session.add(category)
+    _flush_category_name()
+    invalidate_catalog_after_commit(category_ids=[category.id])
+    return category
+
+
+def _flush_category_name() -> None:
+    # The unique index has the last word: a concurrent twin, or a case variant SQLite's lower() cannot see
+    # (it folds ASCII only), is a Conflict rather than a 500.
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("A category with this name already exists.", field="name") from exc
+
+
+def rename_category(category_id: int, name: str) -> Category:
+    """Give a category a new name."""
+    category = _get(Category, category_id, "category", "category")
+    name = _clean_name(name)
+    _ensure_category_name_free(name, exclude_id=category.id)
+    category.name = name
+    _flush_category_name()
+    invalidate_catalog_after_commit(category_ids=[category.id])
+    return category
+
+
+def set_category_active(category_id: int, active: bool) -> Category:
+    """Soft-delete (or restore) a category: its goods leave the catalog; products and orders stay."""
+    return _set_active(Category, category_id, active, "category")
+
+
+def delete_category(category_id: int) -> None:
+    """Delete a category for good; refused with Conflict while any product or shop mapping refers to it."""
+    category = _get(Category, category_id, "category", "category")
+    in_use = db.session.scalar(select(
+        exists().where(Product.category_id == category.id)
+        | exists().where(product_extra_categories.c.category_id == category.id)
+        | exists().where(ShopCategory.category_id == category.id)
+    ))
+    if in_use:
+        raise Conflict("The category is still in use by products or suppliers' price lists; deactivate it instead.",
+                       field="category")
+    invalidate_catalog_after_commit(category_ids=[category.id])
+    db.session.delete(category)
+    db.session.flush()
+
+
+def create_product(name: str, category_id: int, description: str = "") -> Product:
+    """Add a product to a category (suppliers' offers attach to it through their price lists)."""
+    _get(Category, category_id, "category", "category_id")
+    product = Product(name=_clean_name(name, limit=300), category_id=category_id, description=description or "")
+    refresh_search_text(product)
+    db.session.add(product)
+    db.session.flush()
+    invalidate_catalog_after_commit(product_ids=[product.id])
+    return product
+
+
+def update_product(
+    product_id: int, *, name: str | None = None, description: str | None = None, category_id: int | None = None
+) -> Product:
+    """Change a product's name, description or main category; None leaves a field as it is."""
+    product = _get(Product, product_id, "product", "product")
+    if name is not None:
+        product.name = _clean_name(name, limit=300)
+    if description is not None:
+        product.description = description
+    if category_id is not None:
+        _get(Category, category_id, "category", "category_id")
+        product.category_id = category_id
+    refresh_search_text(product)
+    db.session.flush()
+    invalidate_catalog_after_commit(product_ids=[product.id])
+    return product
+
+
+def set_product_active(product_id: int, active: bool) -> Product:
+    """Soft-delete (or restore) a product: off the catalog, its link says unavailable; offers and orders stay."""
+    return _set_active(Product, product_id, active, "product")
+
+
+def set_extra_categories(product_id: int, category_ids: Iterable[int]) -> Product:
+    """List the product in these categories as well as its main one (replacing the previous extra ones)."""
+    product = _get(Product, product_id, "product", "product")
+    wanted = set(category_ids) - {product.category_id}
+    found = set(db.session.scalars(select(Category.id).where(Category.id.in_(wanted)))) if wanted else set()
+    if wanted - found:
+        raise NotFound(f"No such category: {', '.join(map(str, sorted(wanted - found)))}.", field="category_ids")
+    db.session.execute(delete(product_extra_categories).where(product_extra_categories.c.product_id == product.id))
+    if wanted:
+        db.session.execute(insert(product_extra_categories),
+                           [{"product_id": product.id, "category_id": category_id} for category_id in sorted(wanted)])
+    db.session.expire(product, ["extra_categories"])
+    db.session.flush()
+    invalidate_catalog_after_commit(product_ids=[product.id])
+    return product
+
+
+def delete_product(product_id: int) -> None:
+    """Delete a product for good; refused with Conflict while any supplier's offer refers to it."""
+    product = _get(Product, product_id, "product", "product")
+    if db.session.scalar(select(exists().where(Offer.product_id == product.id))):
+        raise Conflict("Suppliers' offers still refer to this product; deactivate it instead.", field="product")
+    invalidate_catalog_after_commit(product_ids=[product.id])
+    db.session.delete(product)
+    db.session.flush()

@@ -1,20 +1,100 @@
-"""Catalog pages."""
+"""Catalog pages: the combined catalog, a category, a shop's goods, and a product with every supplier's offer.
 
-from flask import Blueprint, request
+The list pages share one template pair: the full page, and `_results.html` (filters, facets, cards and
+pagination) for HTMX requests to the same URL. Every filter, the sort and the page live in the query string.
+"""
 
-from storefront.catalog.services import product_cards
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from storefront.catalog.services import (
+    CatalogQuery,
+    InvalidFilter,
+    parse_catalog_query,
+    product_page,
+    search_catalog,
+)
+from storefront.errors import NotFound
 from storefront.htmx import render_page_or_partial
 
 bp = Blueprint("catalog", __name__)
-PER_PAGE = 24
+
+
+@bp.context_processor
+def cart_link() -> dict:
+    # The cart feature owns adding to the cart; until its endpoint exists, post to the URL it will have.
+    try:
+        url = url_for("cart.add_item")
+    except BuildError:
+        url = "/cart/add"
+    return {"cart_add_url": url}
+
+
+def _render_list(endpoint: str, path_args: dict, fixed: dict):
+    """Parse the query string, search, and render the list page or its partial (400 with the form on bad input)."""
+    errors, status = {}, 200
+    try:
+        query = parse_catalog_query(request.args, **fixed)
+    except InvalidFilter as error:
+        errors, status = error.errors, 400
+        query = CatalogQuery(**fixed)
+    try:
+        result = search_catalog(query, navigation=True)
+    except NotFound as error:
+        abort(404, description=error.message)
+    fixed_args = {{"category_id": "category", "shop_id": "shop"}[name] for name in fixed}
+
+    def page_url(**changes) -> str:
+        args = query.to_args(**changes)
+        for name in fixed_args:
+            args.pop(name, None)
+        return url_for(endpoint, **path_args, **args)
+
+    def browse_url(category_id: int | None = None) -> str:
+        args = query.to_args(category=None, page=None, params={})
+        if category_id is None:
+            return url_for("catalog.index", **args)
+        return url_for("catalog.show_category", category_id=category_id, **args)
+
+    html = render_page_or_partial(
+        "catalog/index.html", "catalog/_results.html", result=result, query=query, errors=errors,
+        args=request.args, fixed=fixed_args, list_url=url_for(endpoint, **path_args), page_url=page_url,
+        browse_url=browse_url,
+    )
+    return html, status
 
 
 @bp.get("/")
 def index():
-    """Show the combined catalog of every supplier."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    cards, total = product_cards(page=page, per_page=PER_PAGE)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    return render_page_or_partial(
-        "catalog/index.html", "catalog/_results.html", cards=cards, total=total, page=page, pages=pages
-    )
+    """Show the combined catalog of every supplier, searched, filtered, sorted and paged."""
+    category = request.args.get("category", "")
+    if category.isascii() and category.isdigit():
+        # One address per view: a category filter lives in the path.
+        args = request.args.to_dict(flat=False)
+        args.pop("category")
+        return redirect(url_for("catalog.show_category", category_id=int(category), **args))
+    return _render_list("catalog.index", {}, {})
+
+
+@bp.get("/category/<int:category_id>")
+def show_category(category_id: int):
+    """Show one category's goods with its parameter facets."""
+    return _render_list("catalog.show_category", {"category_id": category_id}, {"category_id": category_id})
+
+
+@bp.get("/shop/<int:shop_id>")
+def show_shop(shop_id: int):
+    """Show one supplier's goods."""
+    return _render_list("catalog.show_shop", {"shop_id": shop_id}, {"shop_id": shop_id})
+
+
+@bp.get("/product/<int:product_id>")
+def show_product(product_id: int):
+    """Show a product with every supplier's offer, its parameters and related goods."""
+    try:
+        page = product_page(product_id)
+    except NotFound as error:
+        abort(404, description=error.message)
+    return render_template("catalog/product.html", product=page.product, related=page.related)

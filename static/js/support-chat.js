@@ -1,0 +1,187 @@
+/* Support chat: the one page script HTMX cannot replace.
+ *
+ * On a chat page (#support-chat) it opens /ws/support, sends {"body": …} on Enter (Shift+Enter is a new line),
+ * appends stored messages as they arrive (as text, never HTML), and after a dropped socket reconnects with
+ * backoff, asking for what it missed by the last message id it has. Without a socket the form posts as usual.
+ * On the staff inbox (#support-inbox) it listens to the inbox socket and asks HTMX to refresh the list.
+ */
+(function () {
+  "use strict";
+
+  var MAX_BACKOFF_MS = 30000;
+
+  function socketUrl(path, after) {
+    var url = new URL(path, window.location.href);
+    url.host = window.location.host; // the server builds ws:// URLs from its own idea of the host
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    if (after !== null && after !== undefined) url.searchParams.set("after", String(after));
+    return url.toString();
+  }
+
+  // One socket that reopens itself: 1 s, 2 s, 4 s … up to 30 s, with jitter so a restart is not a stampede.
+  function keepConnected(path, after, onFrame, onState) {
+    var attempt = 0;
+    var socket = null;
+
+    function open() {
+      socket = new WebSocket(socketUrl(path, after()));
+      socket.addEventListener("open", function () {
+        attempt = 0;
+        onState("open");
+      });
+      socket.addEventListener("message", function (event) {
+        var data;
+        try {
+          data = JSON.parse(event.data);
+        } catch (error) {
+          return;
+        }
+        onFrame(data);
+      });
+      socket.addEventListener("close", function (event) {
+        onState("closed");
+        if (event.code === 1008) return; // the session ended: reconnecting would only be refused
+        var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+        attempt += 1;
+        window.setTimeout(open, delay);
+      });
+    }
+
+    open();
+    return {
+      send: function (data) {
+        if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+        socket.send(JSON.stringify(data));
+        return true;
+      },
+    };
+  }
+
+  function two(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function formatTime(iso) {
+    var d = new Date(iso);
+    return two(d.getUTCDate()) + "." + two(d.getUTCMonth() + 1) + "." + d.getUTCFullYear() + " " +
+      two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " UTC";
+  }
+
+  function messageItem(message) {
+    var fromStaff = !!(message.author && message.author.role === "staff");
+    var item = document.createElement("li");
+    item.id = "message-" + message.id;
+    item.className = "chat-message " + (fromStaff ? "from-staff" : "from-shopper");
+    item.dataset.id = String(message.id);
+    var meta = document.createElement("p");
+    meta.className = "chat-meta";
+    var name = document.createElement("strong");
+    name.textContent = message.author ? message.author.name : "Former user";
+    var time = document.createElement("time");
+    time.dateTime = message.created_at;
+    time.textContent = formatTime(message.created_at);
+    meta.append(name, " ", time);
+    var body = document.createElement("p");
+    body.className = "chat-body";
+    body.textContent = message.body; // text, so HTML in a message stays inert
+    item.append(meta, body);
+    return item;
+  }
+
+  function highestId() {
+    var highest = 0;
+    document.querySelectorAll("#support-messages [data-id]").forEach(function (item) {
+      highest = Math.max(highest, Number(item.dataset.id));
+    });
+    return highest;
+  }
+
+  function startChat(root) {
+    var readSent = 0;
+    var lastSent = "";
+    var link;
+
+    function status(text) {
+      var element = document.getElementById("support-status");
+      if (element) element.textContent = text;
+    }
+
+    function markRead() {
+      var newest = highestId();
+      if (!document.hidden && newest > readSent && link.send({ read: newest })) readSent = newest;
+    }
+
+    function append(message) {
+      var list = document.getElementById("support-messages");
+      if (!list || document.getElementById("message-" + message.id)) return;
+      // Keep id order even when two messages' frames cross on the way.
+      var before = null;
+      list.querySelectorAll("[data-id]").forEach(function (item) {
+        if (!before && Number(item.dataset.id) > message.id) before = item;
+      });
+      list.insertBefore(messageItem(message), before);
+      var empty = document.querySelector("#support-chat .chat-empty");
+      if (empty) empty.remove();
+      list.lastElementChild.scrollIntoView({ block: "nearest" });
+      markRead();
+    }
+
+    link = keepConnected(root.dataset.socketPath, highestId, function (data) {
+      if (data.error) {
+        status(data.message || "The message was not sent.");
+        var box = document.getElementById("chat-body");
+        if (box && !box.value) box.value = lastSent; // give the text back so nothing typed is lost
+        return;
+      }
+      if (data.id) append(data);
+    }, function (state) {
+      status(state === "open" ? "" : "Reconnecting…");
+      var current = document.getElementById("support-chat");
+      if (current) current.dataset.socket = state; // styling and tests can tell whether it is live
+    });
+
+    function sendBox(box) {
+      if (!box.value.trim() || !link.send({ body: box.value })) return false;
+      lastSent = box.value;
+      box.value = "";
+      status("");
+      return true;
+    }
+
+    document.addEventListener("keydown", function (event) {
+      var box = event.target;
+      if (box.id !== "chat-body" || event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      if (!box.value.trim()) return;
+      if (!sendBox(box)) box.form.requestSubmit(); // no socket: the form (HTMX or a plain POST) sends it
+    });
+
+    // Captured before HTMX sees it: with an open socket the Send button goes through the socket too.
+    document.addEventListener("submit", function (event) {
+      if (!event.target.classList.contains("chat-form")) return;
+      var box = event.target.querySelector("textarea");
+      if (box && sendBox(box)) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    }, true);
+
+    document.addEventListener("visibilitychange", markRead);
+  }
+
+  function startInbox(root) {
+    var pending = null;
+    keepConnected(root.dataset.socketPath, function () { return null; }, function () {
+      // Several changes in a burst become one refresh of the list.
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () {
+        if (window.htmx) window.htmx.trigger(document.body, "support:inbox");
+      }, 300);
+    }, function () {});
+  }
+
+  var chat = document.getElementById("support-chat");
+  if (chat && chat.dataset.socketPath && "WebSocket" in window) startChat(chat);
+  var inbox = document.getElementById("support-inbox");
+  if (inbox && inbox.dataset.socketPath && "WebSocket" in window) startInbox(inbox);
+})();

@@ -1,0 +1,21 @@
+"""Accounts background jobs."""
+
+from __future__ import annotations
+
+from storefront.accounts import api_tokens
+from storefront.accounts.services import purge_unverified
+from storefront.extensions import db
+
+
+def purge_unverified_accounts() -> int:
+    """Periodic clean-up: delete accounts left unverified past the configured age. Safe to run twice."""
+    removed = purge_unverified()
+    db.session.commit()
+    return removed
+
+
+def purge_refresh_tokens() -> int:
+    """Periodic clean-up: delete expired API refresh tokens and revoked ones of finished log-ins."""
+    removed = api_tokens.purge_refresh_tokens()
+    db.session.commit()
+    return removed

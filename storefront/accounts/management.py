@@ -1,0 +1,115 @@
+"""Staff managing accounts: list with filters, change role or state, delete. Back-office pages and the API share it.
+
+The acting user is always passed in and checked here, on the data: only staff manage accounts, and nobody
+demotes, disables or deletes themself (someone must be left to run the shop). Services flush; callers commit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, func, or_, select
+
+from storefront.accounts import api_tokens
+from storefront.accounts.errors import CannotChangeSelf, InvalidInput, UserHasOrders, UserNotFound
+from storefront.accounts.models import Role, User
+from storefront.accounts.services import clean_name, delete_accounts
+from storefront.database import utcnow
+from storefront.errors import Forbidden
+from storefront.extensions import db
+from storefront.pagination import Page, paginate
+
+MAX_QUERY = 200
+
+
+def _require_staff(actor: User) -> None:
+    if actor.role is not Role.STAFF or not actor.is_active:
+        raise Forbidden("Only staff can manage accounts.")
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_users(
+    actor: User,
+    *,
+    role: Role | None = None,
+    verified: bool | None = None,
+    active: bool | None = None,
+    q: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> Page[User]:
+    """Accounts matching the filters, newest first; `q` matches e-mail or name, case-insensitively."""
+    _require_staff(actor)
+    statement = select(User).order_by(User.created_at.desc(), User.id.desc())
+    if role is not None:
+        statement = statement.where(User.role == role)
+    if verified is not None:
+        statement = statement.where(User.is_verified.is_(verified))
+    if active is not None:
+        statement = statement.where(User.is_active.is_(active))
+    term = (q or "").strip()[:MAX_QUERY].lower()
+    if term:
+        pattern = _like(term)
+        statement = statement.where(
+            or_(func.lower(User.email).like(pattern, escape="\\"), func.lower(User.name).like(pattern, escape="\\"))
+        )
+    return paginate(statement, page, page_size)
+
+
+def get_user(actor: User, user_id: int) -> User:
+    _require_staff(actor)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise UserNotFound("No such user.")
+    return user
+
+
+def update_user(
+    actor: User,
+    user_id: int,
+    *,
+    name: str | None = None,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    is_verified: bool | None = None,
+) -> User:
+    """Change what staff may change; a disabled account loses every session and API token at once."""
+    user = get_user(actor, user_id)
+    if user.id == actor.id:
+        if role is not None and role is not Role.STAFF:
+            raise CannotChangeSelf("You cannot demote your own account.", field="role")
+        if is_active is False:
+            raise CannotChangeSelf("You cannot disable your own account.", field="is_active")
+    if name is not None:
+        user.name = clean_name(name)
+    if role is not None and role is not user.role:
+        if role is Role.SUPPLIER and user.shop_id is None:
+            raise InvalidInput("A supplier account needs a shop; create it from the supplier's registration.",
+                               field="role")
+        user.role = role
+    if is_verified is not None and is_verified != user.is_verified:
+        user.is_verified = is_verified
+        user.verified_at = utcnow() if is_verified else None
+    if is_active is not None and is_active != user.is_active:
+        user.is_active = is_active
+        if not is_active:
+            user.session_version += 1  # ends page sessions and access tokens
+            api_tokens.revoke_all_refresh_tokens(user)
+    db.session.flush()
+    return user
+
+
+def delete_user(actor: User, user_id: int) -> None:
+    """Delete an account that has never ordered; one with orders must be disabled instead (orders are records)."""
+    from storefront.orders.models import Order
+
+    user = get_user(actor, user_id)
+    if user.id == actor.id:
+        raise CannotChangeSelf("You cannot delete your own account.")
+    if db.session.scalar(select(exists().where(Order.user_id == user.id))):
+        raise UserHasOrders("This account has orders, which are kept as records; disable the account instead.")
+    delete_accounts([user.id])
+    db.session.expunge(user)
+    db.session.flush()

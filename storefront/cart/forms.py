@@ -1,0 +1,38 @@
+"""Cart forms: they parse input; the cart service holds the rules (stock, sellable offers, limits)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired
+
+WHOLE_NUMBER = "Enter a whole number of units."
+
+
+class AddToCartForm(FlaskForm):
+    """The catalog's add-to-cart form posts exactly these fields: offer_id, quantity (and the CSRF token)."""
+
+    offer_id = IntegerField("Offer", [InputRequired("Choose an offer.")])
+    quantity = IntegerField("Quantity", [InputRequired(WHOLE_NUMBER)], default=1)
+    next = HiddenField()
+
+
+class QuantityForm(FlaskForm):
+    quantity = IntegerField("Quantity", [InputRequired(WHOLE_NUMBER)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button: remove a line, empty the cart (only the CSRF token travels)."""
+
+
+def first_error(form: FlaskForm) -> str:
+    """The first validation message of `form`, for a one-line notice."""
+    for field_name, errors in form.errors.items():
+        if errors:
+            message = errors[0]
+            if field_name == "csrf_token":
+                return "The form expired; please try again."
+            if "integer" in str(message).lower():
+                return WHOLE_NUMBER
+            return str(message)
+    return "Please check your input."

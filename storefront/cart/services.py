@@ -1,0 +1,336 @@
+"""Cart rules: add, change, remove and empty lines; totals grouped by supplier; the guest cart merged at log-in.
+
+A cart belongs to a signed-in `User` or to a guest, identified by a random session key (a `str`). Pages and the
+JSON API call these same functions; they never touch the request. They flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
+
+from storefront.accounts.models import User
+from storefront.cart.models import CartItem
+from storefront.catalog.models import Offer, Product
+from storefront.errors import Conflict, DomainError, NotFound
+from storefront.extensions import db
+
+Owner = User | str  # a signed-in user, or a guest cart's session key
+MAX_QUANTITY = 9999  # per line: bounds absurd input long before any stock check
+
+
+class InvalidQuantity(DomainError):
+    code = "invalid_quantity"
+
+
+class CartItemNotFound(NotFound):
+    code = "cart_item_not_found"
+
+
+class OfferUnavailable(Conflict):
+    """The offer does not exist, is deactivated, is in a hidden category, or its shop is not taking orders."""
+
+    code = "offer_unavailable"
+
+
+class NotEnoughStock(Conflict):
+    code = "out_of_stock"
+
+    def __init__(self, message: str, *, offer_id: int, available: int, requested: int, **kwargs):
+        super().__init__(message, field="quantity", **kwargs)
+        self.offer_id = offer_id
+        self.available = available
+        self.requested = requested
+
+
+# --- the "can this be bought right now" rule ---------------------------------------------------------------
+
+
+def unavailable_reason(offer: Offer) -> str | None:
+    """Why `offer` cannot be bought now, or None when it can. The one place this rule lives."""
+    name = offer.product.name
+    if not offer.is_active:
+        return f"“{name}” is no longer sold by {offer.shop.name}."
+    if not offer.shop.accepting_orders:
+        return f"{offer.shop.name} is not taking orders at the moment, so “{name}” cannot be bought."
+    if not offer.product.category.is_active:
+        return f"“{name}” is not on sale at the moment."
+    return None
+
+
+def _load_offer(offer_id: int) -> Offer:
+    offer = db.session.scalar(
+        select(Offer)
+        .options(joinedload(Offer.shop), joinedload(Offer.product).joinedload(Product.category))
+        .where(Offer.id == offer_id)
+    )
+    if offer is None:
+        raise OfferUnavailable("This offer does not exist.", field="offer_id", status=404, code="offer_not_found")
+    return offer
+
+
+def check_quantity(quantity: object) -> int:
+    """A whole number of units from 1 to MAX_QUANTITY, else InvalidQuantity."""
+    if isinstance(quantity, bool):
+        raise InvalidQuantity("Enter a whole number of units.", field="quantity")
+    try:
+        number = int(str(quantity).strip())
+    except (TypeError, ValueError):
+        raise InvalidQuantity("Enter a whole number of units.", field="quantity") from None
+    if number < 1:
+        raise InvalidQuantity("The quantity must be at least 1 (use Remove to drop a line).", field="quantity")
+    if number > MAX_QUANTITY:
+        raise InvalidQuantity(f"At most {MAX_QUANTITY} units per line.", field="quantity")
+    return number
+
+
+def _check_stock(offer: Offer, wanted: int, in_cart: int = 0) -> None:
+    if wanted <= offer.quantity:
+        return
+    name = offer.product.name
+    if offer.quantity == 0:
+        message = f"“{name}” is out of stock."
+    elif in_cart:
+        more = max(offer.quantity - in_cart, 0)
+        message = (f"Only {offer.quantity} of “{name}” in stock and your cart already holds {in_cart}"
+                   + (f": you can add {more} more." if more else "."))
+    else:
+        message = f"Only {offer.quantity} of “{name}” in stock."
+    raise NotEnoughStock(message, offer_id=offer.id, available=offer.quantity, requested=wanted)
+
+
+# --- owners ----------------------------------------------------------------------------------------------
+
+
+def _owned_by(owner: Owner):
+    if isinstance(owner, User):
+        return CartItem.user_id == owner.id
+    if not owner:
+        raise ValueError("a guest cart needs a session key")
+    return CartItem.session_key == owner
+
+
+def _owner_values(owner: Owner) -> dict:
+    return {"user_id": owner.id} if isinstance(owner, User) else {"session_key": owner}
+
+
+def _get_item(owner: Owner, item_id: int) -> CartItem:
+    item = db.session.scalar(select(CartItem).where(CartItem.id == item_id, _owned_by(owner)))
+    if item is None:
+        raise CartItemNotFound("This line is not in your cart.")
+    return item
+
+
+# --- changes ---------------------------------------------------------------------------------------------
+
+
+def add_item(owner: Owner, offer_id: int, quantity: object = 1) -> CartItem:
+    """Put `quantity` more units of an offer in the cart; the line never holds more than the stock."""
+    quantity = check_quantity(quantity)
+    offer = _load_offer(offer_id)
+    reason = unavailable_reason(offer)
+    if reason:
+        raise OfferUnavailable(reason, field="offer_id")
+    item = db.session.scalar(select(CartItem).where(_owned_by(owner), CartItem.offer_id == offer.id))
+    in_cart = item.quantity if item else 0
+    _check_stock(offer, in_cart + quantity, in_cart)
+    if item is None:
+        item = CartItem(offer_id=offer.id, quantity=quantity, **_owner_values(owner))
+        db.session.add(item)
+    else:
+        item.quantity = in_cart + quantity
+    db.session.flush()
+    return item
+
+
+def set_quantity(owner: Owner, item_id: int, quantity: object) -> CartItem:
+    """Change a line's quantity (1 … stock)."""
+    quantity = check_quantity(quantity)
+    item = _get_item(owner, item_id)
+    _check_stock(_load_offer(item.offer_id), quantity)
+    item.quantity = quantity
+    db.session.flush()
+    return item
+
+
+def remove_item(owner: Owner, item_id: int) -> None:
+    db.session.delete(_get_item(owner, item_id))
+    db.session.flush()
+
+
+def empty_cart(owner: Owner) -> int:
+    """Remove every line; an already empty cart is fine. Returns how many lines went."""
+    result = db.session.execute(delete(CartItem).where(_owned_by(owner)).execution_options(synchronize_session=False))
+    db.session.expire_all()  # loaded CartItem objects may be gone now
+    return result.rowcount or 0
+
+
+def fit_to_stock(owner: Owner) -> list[str]:
+    """Accept what can be had: lower quantities to the stock, drop lines that cannot be bought. Returns notes."""
+    notes = []
+    for item in _items(owner):
+        offer = item.offer
+        reason = unavailable_reason(offer)
+        if reason or offer.quantity == 0:
+            notes.append(reason or f"“{offer.product.name}” is out of stock and was removed.")
+            db.session.delete(item)
+        elif item.quantity > offer.quantity:
+            notes.append(f"“{offer.product.name}”: quantity lowered from {item.quantity} to {offer.quantity}.")
+            item.quantity = offer.quantity
+    db.session.flush()
+    return notes
+
+
+def merge_guest_cart(session_key: str | None, user: User) -> int:
+    """Move a guest's lines into `user`'s cart at log-in (quantities add up, capped by stock). Returns lines moved."""
+    if not session_key:
+        return 0
+    moved = 0
+    guest_items = db.session.scalars(select(CartItem).where(CartItem.session_key == session_key)).all()
+    for guest in guest_items:
+        mine = db.session.scalar(select(CartItem).where(CartItem.user_id == user.id, CartItem.offer_id == guest.offer_id))
+        stock = guest.offer.quantity
+        if mine is None:
+            mine = CartItem(user_id=user.id, offer_id=guest.offer_id, quantity=0)
+            db.session.add(mine)
+        # Merging is not the shopper's input: quietly keep within the stock, but never drop a line to zero.
+        mine.quantity = max(min(mine.quantity + guest.quantity, stock, MAX_QUANTITY), mine.quantity or 1)
+        db.session.delete(guest)
+        moved += 1
+    db.session.flush()
+    return moved
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CartLine:
+    item_id: int
+    offer_id: int
+    product_id: int
+    product_name: str
+    model: str
+    price: Decimal
+    quantity: int
+    available: int
+    problem: str | None = None  # why this line cannot be checked out as it is
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.price * self.quantity
+
+
+@dataclass
+class CartGroup:
+    """One supplier's lines, with its subtotal and delivery fee."""
+
+    shop_id: int
+    shop_name: str
+    lines: list[CartLine] = field(default_factory=list)
+    delivery_fee: Decimal = Decimal("0.00")
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.delivery_fee
+
+
+@dataclass
+class CartSummary:
+    groups: list[CartGroup]
+
+    @property
+    def lines(self) -> list[CartLine]:
+        return [line for group in self.groups for line in group.lines]
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def items_total(self) -> Decimal:
+        return sum((group.subtotal for group in self.groups), Decimal("0.00"))
+
+    @property
+    def delivery_total(self) -> Decimal:
+        return sum((group.delivery_fee for group in self.groups), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.items_total + self.delivery_total
+
+    @property
+    def problems(self) -> list[str]:
+        return [line.problem for line in self.lines if line.problem]
+
+
+def delivery_fee(subtotal: Decimal) -> Decimal:
+    """One supplier's delivery fee: flat, free from the configured subtotal."""
+    config = current_app.config
+    if subtotal >= Decimal(config["CART_FREE_DELIVERY_FROM"]):
+        return Decimal("0.00")
+    return Decimal(config["CART_DELIVERY_FEE"]).quantize(Decimal("0.01"))
+
+
+def _items(owner: Owner) -> list[CartItem]:
+    return list(
+        db.session.scalars(
+            select(CartItem)
+            .options(
+                joinedload(CartItem.offer).joinedload(Offer.shop),
+                joinedload(CartItem.offer).joinedload(Offer.product).joinedload(Product.category),
+            )
+            .where(_owned_by(owner))
+            .order_by(CartItem.id)
+            .execution_options(populate_existing=True)  # prices and stock as they are now, never a stale copy
+        )
+    )
+
+
+def line_problem(offer: Offer, quantity: int) -> str | None:
+    reason = unavailable_reason(offer)
+    if reason:
+        return reason
+    if quantity > offer.quantity:
+        if offer.quantity == 0:
+            return f"“{offer.product.name}” is out of stock."
+        return f"Only {offer.quantity} of “{offer.product.name}” in stock (you asked for {quantity})."
+    return None
+
+
+def get_cart(owner: Owner) -> CartSummary:
+    """The cart with current prices, grouped by supplier (in the order lines were added)."""
+    groups: dict[int, CartGroup] = {}
+    for item in _items(owner):
+        offer = item.offer
+        group = groups.setdefault(offer.shop_id, CartGroup(offer.shop_id, offer.shop.name))
+        group.lines.append(
+            CartLine(
+                item_id=item.id, offer_id=offer.id, product_id=offer.product_id, product_name=offer.product.name,
+                model=offer.model, price=offer.price, quantity=item.quantity, available=offer.quantity,
+                problem=line_problem(offer, item.quantity),
+            )
+        )
+    for group in groups.values():
+        group.delivery_fee = delivery_fee(group.subtotal)
+    return CartSummary(list(groups.values()))
+
+
+def cart_count(owner: Owner | None) -> int:
+    """Units in the cart, for the header badge (no owner yet: 0)."""
+    if owner is None or owner == "":
+        return 0
+    return int(db.session.scalar(select(func.coalesce(func.sum(CartItem.quantity), 0)).where(_owned_by(owner))) or 0)
+

@@ -1,0 +1,143 @@
+"""Export a shop's price list in the import format (DESIGN.md §4), so export → import changes nothing.
+
+Small shops download it at once; for large ones (`SUPPLIER_EXPORT_SYNC_LIMIT` active goods and more) a job
+writes it to `SUPPLIER_EXPORT_DIR/shop-<id>/<token>.yaml` and the page offers the download when it is ready.
+The web process and the worker must share that folder (as they share the invoices folder).
+
+Only active offers are exported (deactivated goods are not on the supplier's list). A good's category is the
+shop's own category id that maps onto the product's shared category; the parameters come back with the type
+they were imported with (int, float, bool or text).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from storefront.catalog.models import (
+    Offer,
+    OfferParameter,
+    Parameter,
+    Product,
+    ShopCategory,
+)
+from storefront.extensions import db
+from storefront.jobs import enqueue
+from storefront.suppliers.models import Shop
+from storefront.suppliers.pricelist import dump_price_list, export_value
+
+log = logging.getLogger(__name__)
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+KEEP_SECONDS = 24 * 3600
+
+
+def _number(amount):
+    """Whole prices as integers, others as the decimal number they are (110000, 199.9)."""
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+def price_list_yaml(shop: Shop) -> str:
+    """The shop's active goods as a YAML price list."""
+    links = db.session.execute(
+        select(ShopCategory.external_id, ShopCategory.name, ShopCategory.category_id)
+        .where(ShopCategory.shop_id == shop.id).order_by(ShopCategory.external_id)
+    ).all()
+    by_shared: dict[int, int] = {}
+    for link in links:
+        by_shared.setdefault(link.category_id, link.external_id)
+    fallback = links[0].external_id if links else 0
+    parameters: dict[int, dict] = defaultdict(dict)
+    for offer_id, name, value, value_type in db.session.execute(
+        select(OfferParameter.offer_id, Parameter.name, OfferParameter.value, OfferParameter.value_type)
+        .join(Parameter, Parameter.id == OfferParameter.parameter_id)
+        .join(Offer, Offer.id == OfferParameter.offer_id)
+        .where(Offer.shop_id == shop.id, Offer.is_active)
+        .order_by(OfferParameter.offer_id, Parameter.name)
+    ):
+        parameters[offer_id][name] = export_value(value, value_type)
+    goods = []
+    for row in db.session.execute(
+        select(Offer.id, Offer.external_id, Offer.model, Offer.price, Offer.price_rrc, Offer.quantity,
+               Product.name, Product.category_id)
+        .join(Product, Product.id == Offer.product_id)
+        .where(Offer.shop_id == shop.id, Offer.is_active)
+        .order_by(Offer.external_id)
+    ):
+        good = {"id": row.external_id, "category": by_shared.get(row.category_id, fallback)}
+        if row.model:
+            good["model"] = row.model
+        good.update(name=row.name, price=_number(row.price), price_rrc=_number(row.price_rrc), quantity=row.quantity)
+        if row.id in parameters:
+            good["parameters"] = parameters[row.id]
+        goods.append(good)
+    categories = [{"id": link.external_id, "name": link.name} for link in links]
+    return dump_price_list(shop.name, categories, goods)
+
+
+def active_goods(shop: Shop) -> int:
+    return db.session.scalar(select(func.count()).where(Offer.shop_id == shop.id, Offer.is_active)) or 0
+
+
+def needs_job(shop: Shop) -> bool:
+    return active_goods(shop) >= current_app.config["SUPPLIER_EXPORT_SYNC_LIMIT"]
+
+
+def export_file_name(shop: Shop) -> str:
+    return f"price-list-shop-{shop.id}.yaml"
+
+
+def _folder(shop_id: int) -> Path:
+    return Path(current_app.config["SUPPLIER_EXPORT_DIR"]) / f"shop-{shop_id}"
+
+
+def start_export(shop: Shop) -> str:
+    """Queue an export job (it runs after the caller commits); returns the token to poll and download with."""
+    token = secrets.token_hex(16)
+    folder = _folder(shop.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_SECONDS
+    for old in folder.iterdir():  # a shop's old exports are not kept forever
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    (folder / f"{token}.pending").touch()
+    enqueue(run_export, queue="imports", shop_id=shop.id, token=token)
+    return token
+
+
+def export_state(shop: Shop, token: str) -> str | None:
+    """"pending", "ready" or "failed" for this shop's export `token`; None if the shop has no such export."""
+    if not TOKEN.match(token or ""):
+        return None
+    folder = _folder(shop.id)
+    for state, suffix in (("ready", "yaml"), ("failed", "failed"), ("pending", "pending")):
+        if (folder / f"{token}.{suffix}").exists():
+            return state
+    return None
+
+
+def export_path(shop: Shop, token: str) -> Path | None:
+    return _folder(shop.id) / f"{token}.yaml" if export_state(shop, token) == "ready" else None
+
+
+def run_export(shop_id: int, token: str) -> None:
+    """The job: write the shop's price list next to its marker, atomically (readers never see half a file)."""
+    folder = _folder(shop_id)
+    shop = db.session.get(Shop, shop_id)
+    try:
+        text = price_list_yaml(shop)
+        partial = folder / f"{token}.part"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(folder / f"{token}.yaml")
+    except Exception:
+        log.exception("price-list export %s for shop %s failed", token, shop_id)
+        (folder / f"{token}.failed").touch()
+    finally:
+        (folder / f"{token}.pending").unlink(missing_ok=True)
+

@@ -1,0 +1,39 @@
+"""Supplier portal forms: they parse; `suppliers.services` decides."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+
+from storefront.orders.models import OrderStatus
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Price list file (YAML)")
+    url = StringField("…or the URL it is published at", [Optional(), Length(max=1000)],
+                      render_kw={"placeholder": "https://example.com/price-list.yaml", "inputmode": "url"})
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
+        has_url = bool((self.url.data or "").strip())
+        if has_file == has_url:
+            self.file.errors = [*self.file.errors, "Choose a file or give a URL (one of the two)."]
+            return False
+        return True
+
+
+class AcceptingForm(FlaskForm):
+    accepting = HiddenField(validators=[InputRequired(), AnyOf(["1", "0"])])
+
+
+class PartStatusForm(FlaskForm):
+    status = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in OrderStatus])])
+    note = TextAreaField("Note for the shopper (optional)", [Optional(), Length(max=500)])
+
+
+class ExportForm(FlaskForm):
+    """Only the CSRF token: starting an export job is a state change."""

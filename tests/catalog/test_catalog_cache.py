@@ -1,0 +1,103 @@
+"""The catalog cache serves repeated reads and forgets exactly what a change touched."""
+
+from decimal import Decimal
+
+import pytest
+
+from storefront.catalog.cache import (
+    MemoryBackend,
+    RedisBackend,
+    cached,
+    get_cache,
+    invalidate_catalog,
+)
+from storefront.catalog.filters import CatalogQuery
+from storefront.catalog.models import Offer
+from storefront.catalog.services import product_page, rename_category, search_catalog
+from storefront.suppliers.models import Shop
+
+
+def best_price(product_id: int) -> Decimal:
+    return next(c.best_price for c in search_catalog(CatalogQuery()).items if c.id == product_id)
+
+
+def change_price(session, offer_id: int, price: str) -> None:
+    session.get(Offer, offer_id).price = Decimal(price)
+    session.commit()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache_backend(request, app):
+    if request.param == "redis":
+        request.getfixturevalue("clean_redis")
+        app.config["REDIS_URL"] = request.getfixturevalue("redis_url")
+    return request.param
+
+
+def test_backend_follows_the_configuration(app, session, cache_backend):
+    expected = RedisBackend if cache_backend == "redis" else MemoryBackend
+    assert isinstance(get_cache(), expected)
+
+
+def test_caching_can_be_switched_off(app, session):
+    app.config["CATALOG_CACHE_TTL"] = 0
+    calls = []
+    assert cached("k", ["g"], lambda: calls.append(1) or "v") == "v"
+    assert cached("k", ["g"], lambda: calls.append(1) or "v") == "v"
+    assert len(calls) == 2 and get_cache() is None
+
+
+def test_a_price_change_is_seen_after_invalidation(session, catalog, cache_backend):
+    assert best_price(catalog.galaxy) == Decimal("53000.00")
+    assert product_page(catalog.galaxy).product.offers[0].price == Decimal("53000.00")
+    change_price(session, catalog.galaxy_offer, "49000")
+    # Served from the cache until someone says the price changed...
+    assert best_price(catalog.galaxy) == Decimal("53000.00")
+    assert product_page(catalog.galaxy).product.offers[0].price == Decimal("53000.00")
+    invalidate_catalog(product_ids=[catalog.galaxy])
+    assert best_price(catalog.galaxy) == Decimal("49000.00")
+    assert product_page(catalog.galaxy).product.offers[0].price == Decimal("49000.00")
+
+
+def test_invalidation_is_precise_for_product_pages(session, catalog, cache_backend):
+    product_page(catalog.iphone)
+    product_page(catalog.galaxy)
+    change_price(session, catalog.iphone_offer_a, "1")
+    change_price(session, catalog.galaxy_offer, "2")
+    invalidate_catalog(product_ids=[catalog.galaxy])
+    assert product_page(catalog.galaxy).product.offers[0].price == Decimal("2.00")
+    # The iPhone's page was not named, so it is still the cached one.
+    assert {o.price for o in product_page(catalog.iphone).product.offers} == {Decimal("68000.00"), Decimal("69500.00")}
+
+
+def test_invalidating_a_shop_reaches_every_product_it_offers(session, catalog, cache_backend):
+    assert product_page(catalog.airpods).product.available
+    session.get(Shop, catalog.shop_b).accepting_orders = False
+    session.commit()
+    invalidate_catalog(shop_ids=[catalog.shop_b])
+    assert not product_page(catalog.airpods).product.available
+    assert catalog.airpods not in {c.id for c in search_catalog(CatalogQuery()).items}
+
+
+def test_staff_edits_invalidate_when_they_commit_not_before(session, catalog, cache_backend):
+    assert product_page(catalog.iphone).product.category.name == "Смартфоны"
+    rename_category(catalog.phones, "Телефоны")
+    session.rollback()  # a rolled-back edit forgets its invalidation
+    assert product_page(catalog.iphone).product.category.name == "Смартфоны"
+    rename_category(catalog.phones, "Телефоны")
+    session.commit()
+    assert product_page(catalog.iphone).product.category.name == "Телефоны"
+    assert search_catalog(CatalogQuery(), navigation=True).categories[-1].name == "Телефоны"
+
+
+def test_a_value_computed_during_an_invalidation_is_never_served(app, session, cache_backend):
+    calls = []
+
+    def compute():
+        # The data changes (and is invalidated) while this value is being computed from the old data.
+        invalidate_catalog(product_ids=[42])
+        calls.append(1)
+        return len(calls)
+
+    assert cached("race", ["product:42"], compute) == 1
+    assert cached("race", ["product:42"], lambda: "fresh") == "fresh"

@@ -1,0 +1,248 @@
+"""Catalog pages: every list URL as a full page and as its HTMX partial, bad input, the product page, query counts."""
+
+import re
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import event
+
+from storefront.extensions import db
+from tests.catalog.conftest import add_offer
+from tests.factories import CategoryFactory, ProductFactory, ShopFactory
+
+HX = {"HX-Request": "true"}
+
+
+def page_and_partial(client, url):
+    page = client.get(url)
+    partial = client.get(url, headers=HX)
+    return page, partial
+
+
+@pytest.mark.parametrize("where", ["index", "category", "shop"])
+def test_every_list_url_answers_a_page_and_a_partial(client, catalog, where):
+    url = {"index": "/", "category": f"/category/{catalog.phones}", "shop": f"/shop/{catalog.shop_a}"}[where]
+    page, partial = page_and_partial(client, url + "?q=смартфон")
+    assert page.status_code == partial.status_code == 200
+    html, fragment = page.get_data(as_text=True), partial.get_data(as_text=True)
+    assert "<html" in html and 'class="site-header"' in html
+    assert fragment.lstrip().startswith('<section id="results"') and "<html" not in fragment
+    for body in (html, fragment):
+        assert "Смартфон Samsung Galaxy S24" in body
+        assert 'id="catalog-filters"' in body
+    assert "HX-Request" in partial.headers["Vary"]
+
+
+def test_catalog_page_cards(client, catalog):
+    html = client.get("/").get_data(as_text=True)
+    assert "Nokia 3310" not in html  # its only supplier is paused
+    card = html[html.index("Смартфон Apple iPhone 15"):]
+    card = card[:card.index("</li>")]
+    assert re.search(r"<strong>69\u202f500\u00a0₽</strong>", card)
+    assert re.search(r'<s class="rrc">.*79\u202f990\u00a0₽</s>', card)
+    assert "2 suppliers" in card and "in stock" in card
+    # Add to cart buys the best offer: a POST form with the CSRF token, one piece.
+    assert 'method="post" action="/cart/add"' in card
+    assert f'name="offer_id" value="{catalog.iphone_offer_a}"' in card
+    assert 'name="quantity" value="1"' in card and 'name="csrf_token"' in card
+
+
+def test_search_box_is_active_on_list_pages_and_plain_elsewhere(client, catalog):
+    listing = client.get(f"/category/{catalog.phones}").get_data(as_text=True)
+    box = re.search(r'<input id="site-search"[^>]*>', listing, re.DOTALL).group(0)
+    assert f'hx-get="/category/{catalog.phones}"' in box and 'form="catalog-filters"' in box
+    assert 'hx-push-url="true"' in box and "delay:300ms" in box
+    product = client.get(f"/product/{catalog.iphone}").get_data(as_text=True)
+    assert re.search(r'<form class="search" role="search" action="/" method="get">', product)
+
+
+def test_filters_sort_and_paging_come_from_the_url(client, catalog):
+    html = client.get(f"/?sort=price_desc&price_min=100&in_stock=1&shop={catalog.shop_a}").get_data(as_text=True)
+    order = [m for m in re.findall(r'class="product-name"><a [^>]*>([^<]+)<', html)]
+    assert order == ["Смартфон Apple iPhone 15 128GB (чёрный)", "Смартфон Samsung Galaxy S24 256GB (синий)",
+                     "Кабель 100% медь_x"]
+    assert 'value="price_desc" selected' in html and 'name="in_stock" value="1" checked' in html
+    assert f'<option value="{catalog.shop_a}" selected>' in html
+
+
+def test_facets_on_category_page(client, catalog):
+    html = client.get(f"/category/{catalog.phones}?param.Цвет=синий").get_data(as_text=True)
+    assert "<legend>Цвет</legend>" in html
+    assert re.search(r'name="param.Цвет" value="синий" checked>\s*синий <span class="muted">\(1\)</span>', html)
+    assert "Смартфон Samsung" in html and "Смартфон Apple" not in html.split('id="catalog-heading"')[1]
+
+
+def test_category_argument_redirects_to_the_category_url(client, catalog):
+    response = client.get(f"/?category={catalog.phones}&q=apple&sort=name")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/category/{catalog.phones}?q=apple&sort=name"
+
+
+@pytest.fixture
+def thirty(session):
+    shop = ShopFactory()
+    category = CategoryFactory(name="Товары")
+    for number in range(30):
+        add_offer(ProductFactory(name=f"Товар {number:02d}", category=category), shop, "100")
+    session.commit()
+    return category.id
+
+
+def test_pagination_links_keep_the_filters(client, thirty):
+    html = client.get("/?q=товар&page_size=10&page=2").get_data(as_text=True)
+    assert "Товар 10" in html and "Товар 09" not in html
+    assert '<span aria-current="page">2</span>' in html
+    assert f'href="/?q={quote("товар")}&amp;page_size=10"' in html  # page 1 is the address without page=
+    assert f'href="/?q={quote("товар")}&amp;page=3&amp;page_size=10"' in html
+    beyond = client.get("/?page=99")
+    assert beyond.status_code == 200 and "no goods on this page" in beyond.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=0", "page"),
+        ("page=-3", "page"),
+        ("page_size=10000", "page_size"),
+        ("price_min=-1", "price_min"),
+        ("price_min=500&price_max=100", "price_max"),
+        ("price_max=abc", "price_max"),
+        ("q=" + "я" * 10_000, "q"),
+        ("shop=abc", "shop"),
+        ("sort=drop", "sort"),
+        ("in_stock=perhaps", "in_stock"),
+    ],
+)
+def test_bad_input_is_a_clear_400_page_and_partial(client, catalog, query, field):
+    page, partial = page_and_partial(client, "/?" + query)
+    assert page.status_code == partial.status_code == 400
+    for body in (page.get_data(as_text=True), partial.get_data(as_text=True)):
+        assert "Some filters could not be used" in body and f"<li>{field} " in body
+        assert 'id="catalog-filters"' in body  # the form stays, to fix the value
+        assert 'class="product-card"' not in body
+
+
+@pytest.mark.parametrize("url", ["/category/999999", "/shop/999999", "/?shop=999999", "/product/999999",
+                                 "/?category=999999"])
+def test_unknown_ids_are_404(client, catalog, url):
+    response = client.get(url, follow_redirects=True)
+    assert response.status_code == 404
+    partial = client.get(url, headers=HX, follow_redirects=True)
+    assert partial.status_code == 404 and "<html" not in partial.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("q", "expected"), [("%", 1), ("_", 1), ("%%%", 0), ("' OR 1=1 --", 0), ("\\", 0)])
+def test_wildcards_and_sql_in_search_are_literal(client, catalog, q, expected):
+    response = client.get("/", query_string={"q": q})
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count('class="product-card"') == expected
+
+
+def test_deactivated_category_page_is_gone(client, session, catalog):
+    from storefront.catalog.services import set_category_active
+
+    set_category_active(catalog.headphones, False)
+    session.commit()
+    assert client.get(f"/category/{catalog.headphones}").status_code == 404
+    assert "Наушники" not in client.get("/").get_data(as_text=True)
+
+
+def test_shop_page(client, catalog):
+    html = client.get(f"/shop/{catalog.shop_b}").get_data(as_text=True)
+    assert "<h1 id=\"catalog-heading\">Электролайн" in html
+    assert "Apple AirPods Pro" in html and "Кабель" not in html
+    assert 'name="shop"' not in html  # the shop is the page, not a filter
+    paused = client.get(f"/shop/{catalog.paused_shop}").get_data(as_text=True)
+    assert "is not taking orders" in paused and 'class="product-card"' not in paused
+
+
+def test_product_page(client, catalog):
+    response = client.get(f"/product/{catalog.iphone}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'aria-label="Breadcrumbs"' in html and f'href="/category/{catalog.phones}">Смартфоны</a>' in html
+    assert "Флагман Apple с камерой 48 Мп." in html
+    assert re.search(r'<th scope="row">Цвет</th><td>чёрный</td>', html)
+    assert html.count('class="add-to-cart"') == 2  # one per selling supplier, the paused one left out
+    assert f'name="offer_id" value="{catalog.iphone_offer_a}"' in html
+    assert re.search(r'name="quantity" value="1" min="1" max="5"', html)
+    assert re.search(r'max="0" step="1" required>\s*</label>\s*<button type="submit" disabled>', html)  # none left
+    assert "Связной" in html and "Электролайн" in html and "Спит" not in html
+    assert "More in Смартфоны" in html and "Смартфон Samsung Galaxy" in html
+
+
+def test_product_whose_suppliers_paused_is_unavailable(client, catalog):
+    response = client.get(f"/product/{catalog.nokia}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "This product is unavailable" in html and 'class="add-to-cart"' not in html
+
+
+def test_user_text_is_escaped(client, session, catalog):
+    add_offer(ProductFactory(name="<script>alert(1)</script>", category_id=catalog.phones), session.get(
+        __import__("storefront.suppliers.models", fromlist=["Shop"]).Shop, catalog.shop_a), "10")
+    session.commit()
+    html = client.get("/?q=<script>").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+# ------------------------------------------------------------------------------------------ query counts
+
+
+@pytest.fixture
+def big_category(session):
+    shops = [ShopFactory() for _ in range(3)]
+    category = CategoryFactory(name="Большая")
+    products = []
+    for number in range(40):
+        product = ProductFactory(name=f"Изделие {number:02d}", category=category)
+        for index, shop in enumerate(shops):
+            add_offer(product, shop, str(100 + number + index), quantity=index, Цвет=["red", "blue"][number % 2],
+                      Размер=str(number % 5))
+        products.append(product.id)
+    session.commit()
+    return category.id, products
+
+
+def count_queries(app, client, url) -> int:
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def test_list_pages_cost_a_fixed_number_of_queries(app, client, big_category):
+    category_id, _ = big_category
+    # First sight of a filter set: + the sidebar's categories and shops (cached for every list) and the total
+    # (cached per filter set, shared by its pages, sizes and sorts).
+    assert count_queries(app, client, "/?page_size=7") == 5
+    for base, expected in [("/?", 2), (f"/category/{category_id}?", 4), ("/?q=изделие&", 2),
+                           (f"/category/{category_id}?param.Цвет=red&in_stock=1&sort=price_desc&", 4)]:
+        count_queries(app, client, f"{base}page_size=7")
+        counts = {size: count_queries(app, client, f"{base}page_size={size}&page={page}")
+                  for size, page in [(1, 1), (10, 2), (40, 1), (100, 1)]}
+        # the page's products, the page's offers (+ the category and its facets on a category page)
+        assert set(counts.values()) == {expected}, (base, counts)
+        # Asked again, the page comes from the cache.
+        assert count_queries(app, client, f"{base}page_size=10&page=2") == 0
+
+
+def test_product_page_costs_a_fixed_number_of_queries(app, client, session, big_category):
+    _, products = big_category
+    lonely = ProductFactory(name="Одинокий", category_id=big_category[0])
+    add_offer(lonely, ShopFactory(), "10")
+    session.commit()
+    # product, its offers, its parameters, related goods: however many offers it has
+    assert count_queries(app, client, f"/product/{products[0]}") == 4
+    assert count_queries(app, client, f"/product/{lonely.id}") == 4
+    assert count_queries(app, client, f"/product/{products[0]}") == 0

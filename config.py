@@ -85,6 +85,12 @@ class Config:
     SUPPLIER_URL_ALLOWLIST = env_list("SUPPLIER_URL_ALLOWLIST")
     SUPPLIER_EXPORT_SYNC_LIMIT = env_int("SUPPLIER_EXPORT_SYNC_LIMIT", 5000)
     SUPPLIER_EXPORT_DIR = os.environ.get("SUPPLIER_EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    # Outgoing webhooks: receivers must be public addresses (the price-list rules) unless allowlisted; each
+    # delivery gets WEBHOOK_TIMEOUT seconds, and failures are retried WEBHOOK_BACKOFF s later, doubling each time.
+    WEBHOOK_URL_ALLOWLIST = env_list("WEBHOOK_URL_ALLOWLIST")
+    WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
+    WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5)
+    WEBHOOK_BACKOFF = env_int("WEBHOOK_BACKOFF", 30)
     SERVER_NAME = os.environ.get("SERVER_NAME") or None
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -205,7 +205,7 @@ def purge_refresh_tokens(now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     live_families = select(RefreshToken.family).where(
         RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > now
     )

@@ -9,9 +9,15 @@ from __future__ import annotations
 from sqlalchemy import exists, func, or_, select
 
 from storefront.accounts import api_tokens
-from storefront.accounts.errors import CannotChangeSelf, InvalidInput, UserHasOrders, UserNotFound
+from storefront.accounts.errors import (
+    CannotChangeSelf,
+    InvalidInput,
+    UserHasOrders,
+    UserNotFound,
+)
 from storefront.accounts.models import Role, User
 from storefront.accounts.services import clean_name, delete_accounts
+from storefront.audit.services import record
 from storefront.database import utcnow
 from storefront.errors import Forbidden
 from storefront.extensions import db
@@ -88,12 +94,16 @@ def update_user(
         if role is Role.SUPPLIER and user.shop_id is None:
             raise InvalidInput("A supplier account needs a shop; create it from the supplier's registration.",
                                field="role")
+        record(actor, "user.role_changed", "user", user.id, {"email": user.email, "from": user.role.value,
+                                                             "to": role.value})
         user.role = role
     if is_verified is not None and is_verified != user.is_verified:
         user.is_verified = is_verified
         user.verified_at = utcnow() if is_verified else None
+        record(actor, "user.verified" if is_verified else "user.unverified", "user", user.id, {"email": user.email})
     if is_active is not None and is_active != user.is_active:
         user.is_active = is_active
+        record(actor, "user.activated" if is_active else "user.deactivated", "user", user.id, {"email": user.email})
         if not is_active:
             user.session_version += 1  # ends page sessions and access tokens
             api_tokens.revoke_all_refresh_tokens(user)
@@ -110,6 +120,7 @@ def delete_user(actor: User, user_id: int) -> None:
         raise CannotChangeSelf("You cannot delete your own account.")
     if db.session.scalar(select(exists().where(Order.user_id == user.id))):
         raise UserHasOrders("This account has orders, which are kept as records; disable the account instead.")
+    record(actor, "user.deleted", "user", user.id, {"email": user.email, "role": user.role.value})
     delete_accounts([user.id])
     db.session.expunge(user)
     db.session.flush()

@@ -414,7 +414,7 @@ def patch_contact(user: User, contact_id: int, changes: dict[str, str]) -> Conta
     current = {f.name: getattr(contact, f.name) for f in fields(ContactData)}
     unknown = set(changes) - set(current)
     if unknown:
-        raise InvalidInput("Unknown contact field.", field=sorted(unknown)[0])
+        raise InvalidInput("Unknown contact field.", field=min(unknown))
     return update_contact(user, contact_id, ContactData(**{**current, **changes}))
 
 

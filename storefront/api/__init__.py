@@ -5,10 +5,13 @@ from flask_smorest import Api
 
 def register_api(api: Api) -> None:
     """Register every API blueprint; each feature's resources module adds one line here."""
-    from storefront.api import auth_routes, catalog, contacts, users
+    from storefront.api import admin, auth_routes, catalog, contacts, partner, users
 
     api.register_blueprint(auth_routes.blp)
     api.register_blueprint(users.blp)
     api.register_blueprint(contacts.blp)
+    api.register_blueprint(partner.blp)
     for blp in catalog.BLUEPRINTS:
+        api.register_blueprint(blp)
+    for blp in admin.BLUEPRINTS:
         api.register_blueprint(blp)

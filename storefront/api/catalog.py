@@ -15,7 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from storefront.accounts.models import Role
-from storefront.api.auth import auth_required
+from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
 from storefront.api.docs import errors, public
 from storefront.api.pagination import PaginationArgs, page_schema
@@ -210,7 +210,7 @@ class CategoryById(MethodView):
         if "name" in data:
             category = services.rename_category(category_id, data["name"])
         if "is_active" in data:
-            category = services.set_category_active(category_id, data["is_active"])
+            category = services.set_category_active(category_id, data["is_active"], actor=current_api_user())
         db.session.commit()
         return category
 
@@ -221,9 +221,9 @@ class CategoryById(MethodView):
     def delete(self, args, category_id):
         """Deactivate a category, or with `hard=true` delete it (409 while products or price lists use it)."""
         if args["hard"]:
-            services.delete_category(category_id)
+            services.delete_category(category_id, actor=current_api_user())
         else:
-            services.set_category_active(category_id, False)
+            services.set_category_active(category_id, False, actor=current_api_user())
         db.session.commit()
 
 
@@ -315,7 +315,7 @@ class ProductById(MethodView):
     def delete(self, args, product_id):
         """Take a product off sale, or with `hard=true` delete it (409 while offers refer to it)."""
         if args["hard"]:
-            services.delete_product(product_id)
+            services.delete_product(product_id, actor=current_api_user())
         else:
             services.set_product_active(product_id, False)
         db.session.commit()

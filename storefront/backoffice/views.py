@@ -1,5 +1,533 @@
-"""Backoffice pages."""
+"""Back-office pages for staff: dashboard, orders, users, catalog, shops, failed jobs, webhooks and the audit log.
 
-from flask import Blueprint
+Views only parse a form, call one feature service and render: the rules live in the features (orders, accounts,
+catalog, suppliers, jobs, webhooks, audit). Every URL here is staff-only (checked once, before every request),
+every page is a full page for a plain request and its partial for an HTMX one, and every change is a POST form
+that also works without JavaScript (flash and redirect back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from storefront.accounts import management
+from storefront.accounts.models import Role
+from storefront.accounts.navigation import safe_next
+from storefront.audit import services as audit
+from storefront.backoffice.charts import bar_chart
+from storefront.backoffice.forms import (
+    STATUS_VALUES,
+    ActionForm,
+    AssignSupplierForm,
+    AuditFilterForm,
+    CategoryForm,
+    OrderFilterForm,
+    ProductFilterForm,
+    ProductForm,
+    RoleForm,
+    StatusForm,
+    SwitchForm,
+    UserFilterForm,
+    WebhookForm,
+)
+from storefront.cart.forms import first_error
+from storefront.catalog import reports as catalog_reports
+from storefront.catalog import services as catalog
+from storefront.errors import DomainError
+from storefront.extensions import db, login_manager
+from storefront.htmx import is_partial, render_page_or_partial
+from storefront.jobs import failures
+from storefront.jobs.runner import retry_outbox_message
+from storefront.orders import reports as order_reports
+from storefront.orders import services as orders
+from storefront.orders.models import OrderStatus
+from storefront.suppliers import admin as shops
+from storefront.templating import format_money
+from storefront.webhooks import services as webhooks
+from storefront.webhooks.delivery import next_attempt_at
 
 bp = Blueprint("backoffice", __name__, url_prefix="/staff")
+
+
+@bp.before_request
+def staff_only():
+    # One guard for the whole blueprint: no /staff URL can be added without it.
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role is not Role.STAFF:
+        abort(403)
+    return None
+
+
+@bp.context_processor
+def staff_helpers() -> dict:
+    def with_args(endpoint: str, **changes) -> str:
+        """A list page's URL keeping the current filters, with some changed (sort, page…); None drops one."""
+        args = request.args.to_dict() if request.endpoint == endpoint else {}
+        args.update({k: v for k, v in changes.items() if v is not None})
+        for key in [k for k, v in changes.items() if v is None]:
+            args.pop(key, None)
+        return url_for(endpoint, **args)
+
+    return {"with_args": with_args, "status_labels": orders.STATUS_LABELS, "OrderStatus": OrderStatus}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _page(name: str, partial: str, status: int = 200, **context):
+    """`backoffice/<name>.html`, or `_<partial>.html` for HTMX (which swaps only 2xx answers, so errors go as 200)."""
+    html = render_page_or_partial(f"backoffice/{name}.html", f"backoffice/_{partial}.html", **context)
+    return html, 200 if is_partial() else status
+
+
+def _act(change: Callable[[], object], done: str, back: str, render: Callable[..., object], form=None):
+    """Run one service call and commit; answer HTMX with the re-rendered partial, a plain form with flash + 303.
+
+    On a refusal nothing is committed and the same page (or partial) shows why, with the error's status.
+    """
+    if form is not None and not form.validate():
+        return render(error=first_error(form), status=400)
+    try:
+        change()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return render(error=exc.message, status=exc.status)
+    if is_partial():
+        return render(notice=done)
+    flash(done, "success")
+    next_url = form.data.get("next") if form is not None else None
+    return redirect(safe_next(next_url) or back, 303)
+
+
+def _page_number(form) -> int:
+    return form.page.data or 1 if not form.page.errors else 1
+
+
+# ---------------------------------------------------------------------------------------------------- dashboard
+
+
+@bp.get("/")
+def dashboard():
+    """Show today's and this week's orders and revenue, orders by status, low stock and failures."""
+    figures = order_reports.order_figures(_user())
+    chart = bar_chart(
+        [(f"{d.day:%d}", d.revenue, f"{d.day:%d.%m}: {d.orders} orders, {format_money(d.revenue)}")
+         for d in figures.days],
+        summary=f"Revenue per day over the last {len(figures.days)} days; "
+                f"total {format_money(sum((d.revenue for d in figures.days), Decimal(0)))}.",
+    )
+    rq_failed = failures.failed_rq_jobs()
+    return _page(
+        "dashboard", "dashboard", figures=figures, chart=chart, low_stock=catalog_reports.low_stock_offers(),
+        failed_jobs=failures.failed_outbox_count() + len(rq_failed or []),
+        failed_imports=shops.failed_import_count(), failed_deliveries=webhooks.failed_delivery_count(),
+    )
+
+
+# ------------------------------------------------------------------------------------------------------- orders
+
+
+def _shop_choices() -> list[tuple[str, str]]:
+    return [("", "Any")] + [(str(row.shop.id), row.shop.name) for row in shops.list_shops(_user())]
+
+
+@bp.get("/orders")
+def list_orders():
+    """List every order with filters (status, shopper, supplier, dates, number or e-mail), sort and pages."""
+    form = OrderFilterForm(request.args)
+    form.shop.choices = _shop_choices()
+    valid = form.validate()
+    filters = order_reports.OrderFilters()
+    if valid:
+        filters = order_reports.OrderFilters(
+            status=OrderStatus(form.status.data) if form.status.data else None, shopper_id=form.shopper.data,
+            shop_id=int(form.shop.data) if form.shop.data else None, date_from=form.date_from.data,
+            date_to=form.date_to.data, q=form.q.data or "", sort=form.sort.data or order_reports.DEFAULT_SORT,
+        )
+    page = order_reports.search_orders(_user(), filters, _page_number(form))
+    return _page("orders", "orders", status=200 if valid else 400, form=form, page=page, filters=filters)
+
+
+def _order_context(order, form: StatusForm | None = None, error: str | None = None, notice: str | None = None):
+    user = _user()
+    allowed = orders.allowed_transitions(order.status)
+    form = form or StatusForm(formdata=None)
+    form.status.choices = [(s.value, orders.STATUS_LABELS[s]) for s in allowed]
+    form.expected.data = order.status.value  # always what the page shows now
+    return {"order": order, "parts": orders.visible_parts(user, order), "events": orders.timeline(order, user),
+            "allowed": allowed, "form": form, "error": error, "notice": notice}
+
+
+@bp.get("/orders/<int:order_id>")
+def show_order(order_id: int):
+    """Show an order: lines per supplier, the timeline, and the valid next statuses."""
+    return _page("order", "order", **_order_context(orders.get_order_for(_user(), order_id)))
+
+
+@bp.post("/orders/<int:order_id>/status")
+def change_order_status(order_id: int):
+    """Move the order to a valid next status (the shopper is e-mailed); refuse if it changed meanwhile."""
+    form = StatusForm()
+    form.status.choices = [(s.value, s.value) for s in OrderStatus]  # the service decides what is valid now
+
+    def render(error=None, notice=None, status=200):
+        order = orders.get_order_for(_user(), order_id)
+        return _page("order", "order", status=status, **_order_context(order, None if notice else form, error, notice))
+
+    def change():
+        order = orders.get_order_for(_user(), order_id)
+        orders.change_status(order, form.status.data, _user(), form.note.data or "", expected=form.expected.data)
+
+    label = orders.STATUS_LABELS[OrderStatus(form.status.data)] if form.status.data in STATUS_VALUES else ""
+    return _act(change, f"Order #{order_id} is now {label.lower()}; the shopper has been e-mailed.",
+                url_for("backoffice.show_order", order_id=order_id), render, form)
+
+
+# -------------------------------------------------------------------------------------------------------- users
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+@bp.get("/users")
+def list_users():
+    """List accounts, searchable and filtered by role, verification and state."""
+    form = UserFilterForm(request.args)
+    valid = form.validate()
+    filters = {}
+    if valid:
+        filters = {"q": form.q.data or "", "role": Role(form.role.data) if form.role.data else None,
+                   "verified": _yes_no(form.verified.data), "active": _yes_no(form.active.data)}
+    page = management.list_users(_user(), page=_page_number(form), **filters)
+    return _page("users", "users", status=200 if valid else 400, form=form, page=page)
+
+
+def _user_action(user_id: int, change: Callable[[], object], done: str, form, deleted: bool = False):
+    def render(error=None, notice=None, status=200):
+        if is_partial():
+            user = None if deleted and not error else management.get_user(_user(), user_id)
+            return render_template("backoffice/_user_row.html", user=user, user_id=user_id, error=error,
+                                   notice=notice, roles=list(Role))
+        page = management.list_users(_user())
+        return render_template("backoffice/users.html", form=UserFilterForm(formdata=None), page=page,
+                               error=error, notice=notice), status
+
+    return _act(change, done, url_for("backoffice.list_users"), render, form)
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_user_role(user_id: int):
+    """Give an account another role (never your own)."""
+    form = RoleForm()
+    return _user_action(user_id, lambda: management.update_user(_user(), user_id, role=Role(form.role.data)),
+                        "The role was changed.", form)
+
+
+@bp.post("/users/<int:user_id>/verify")
+def verify_user(user_id: int):
+    """Mark an account's e-mail as verified by hand."""
+    return _user_action(user_id, lambda: management.update_user(_user(), user_id, is_verified=True),
+                        "The account is verified.", ActionForm())
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_user_active(user_id: int):
+    """Deactivate an account (its sessions and API tokens end at once) or reactivate it."""
+    form = SwitchForm()
+    active = form.value.data == "1"
+    return _user_action(user_id, lambda: management.update_user(_user(), user_id, is_active=active),
+                        "The account is active again." if active else
+                        "The account is deactivated; its sessions and tokens have ended.", form)
+
+
+@bp.post("/users/<int:user_id>/delete")
+def delete_user(user_id: int):
+    """Delete an account that has no orders (deactivate the others)."""
+    return _user_action(user_id, lambda: management.delete_user(_user(), user_id), "The account was deleted.",
+                        ActionForm(), deleted=True)
+
+
+# ------------------------------------------------------------------------------------------------------ catalog
+
+
+def _categories_page(error=None, notice=None, status=200, form=None):
+    return _page("categories", "categories", status=status, rows=catalog_reports.all_categories(),
+                 form=form or CategoryForm(formdata=None), error=error, notice=notice)
+
+
+@bp.get("/categories")
+def list_categories():
+    """List every category (deactivated ones too) with its products, and a form to add one."""
+    return _categories_page()
+
+
+@bp.post("/categories")
+def create_category():
+    """Add a category."""
+    form = CategoryForm()
+    return _act(lambda: catalog.create_category(form.name.data), "The category was added.",
+                url_for("backoffice.list_categories"),
+                lambda **kw: _categories_page(form=form if kw.get("error") else None, **kw), form)
+
+
+@bp.post("/categories/<int:category_id>/rename")
+def rename_category(category_id: int):
+    """Rename a category."""
+    form = CategoryForm()
+    return _act(lambda: catalog.rename_category(category_id, form.name.data), "The category was renamed.",
+                url_for("backoffice.list_categories"), _categories_page, form)
+
+
+@bp.post("/categories/<int:category_id>/active")
+def set_category_active(category_id: int):
+    """Deactivate (soft-delete) or restore a category."""
+    form = SwitchForm()
+    active = form.value.data == "1"
+    return _act(lambda: catalog.set_category_active(category_id, active, actor=_user()),
+                "The category is back in the catalog." if active else "The category is deactivated.",
+                url_for("backoffice.list_categories"), _categories_page, form)
+
+
+@bp.post("/categories/<int:category_id>/delete")
+def delete_category(category_id: int):
+    """Delete an empty category for good."""
+    return _act(lambda: catalog.delete_category(category_id, actor=_user()), "The category was deleted.",
+                url_for("backoffice.list_categories"), _categories_page, ActionForm())
+
+
+def _category_choices(blank: bool) -> list[tuple]:
+    rows = catalog_reports.all_categories()
+    choices = [(str(r.category.id) if blank else r.category.id,
+                r.category.name + ("" if r.category.is_active else " (deactivated)")) for r in rows]
+    return ([("", "Any")] if blank else []) + choices
+
+
+@bp.get("/products")
+def list_products():
+    """List every product (inactive ones too), searchable by name and filtered by category."""
+    form = ProductFilterForm(request.args)
+    form.category.choices = _category_choices(blank=True)
+    valid = form.validate()
+    page = catalog_reports.staff_products(
+        form.q.data or "" if valid else "", int(form.category.data) if valid and form.category.data else None,
+        _page_number(form),
+    )
+    return _page("products", "products", status=200 if valid else 400, form=form, page=page)
+
+
+def _product_page(product_id: int, form: ProductForm | None = None, error=None, notice=None, status=200):
+    product = catalog_reports.get_product(product_id)
+    if form is None:
+        form = ProductForm(formdata=None, obj=product)
+    form.category_id.choices = _category_choices(blank=False)
+    return _page("product", "product_form", status=status, product=product, form=form, error=error, notice=notice)
+
+
+@bp.get("/products/<int:product_id>")
+def edit_product(product_id: int):
+    """Show a product's edit form."""
+    return _product_page(product_id)
+
+
+@bp.post("/products/<int:product_id>")
+def update_product(product_id: int):
+    """Change a product's name, description and main category."""
+    form = ProductForm()
+    form.category_id.choices = _category_choices(blank=False)
+    return _act(
+        lambda: catalog.update_product(product_id, name=form.name.data, description=form.description.data or "",
+                                       category_id=form.category_id.data),
+        "The product was saved.", url_for("backoffice.edit_product", product_id=product_id),
+        lambda **kw: _product_page(product_id, form if kw.get("error") else None, **kw), form,
+    )
+
+
+@bp.post("/products/<int:product_id>/active")
+def set_product_active(product_id: int):
+    """Take a product off sale (soft delete) or put it back."""
+    form = SwitchForm()
+    active = form.value.data == "1"
+    return _act(lambda: catalog.set_product_active(product_id, active),
+                "The product is on sale again." if active else "The product is off sale.",
+                url_for("backoffice.edit_product", product_id=product_id),
+                lambda **kw: _product_page(product_id, **kw), form)
+
+
+# -------------------------------------------------------------------------------------------------------- shops
+
+
+def _shops_page(error=None, notice=None, status=200):
+    return _page("shops", "shops", status=status, rows=shops.list_shops(_user()), error=error, notice=notice)
+
+
+@bp.get("/shops")
+def list_shops():
+    """List the shops with their suppliers and order acceptance."""
+    return _shops_page()
+
+
+@bp.post("/shops/<int:shop_id>/accepting")
+def set_shop_accepting(shop_id: int):
+    """Pause or resume a shop's order acceptance."""
+    form = SwitchForm()
+    accepting = form.value.data == "1"
+    return _act(lambda: shops.set_shop_accepting(_user(), shop_id, accepting),
+                "The shop accepts orders again." if accepting else "The shop is paused: its goods cannot be bought.",
+                url_for("backoffice.list_shops"), _shops_page, form)
+
+
+@bp.post("/shops/<int:shop_id>/supplier")
+def assign_supplier(shop_id: int):
+    """Link a supplier account (by e-mail) to the shop."""
+    form = AssignSupplierForm()
+    return _act(lambda: shops.assign_supplier(_user(), shop_id, form.email.data),
+                "The supplier is linked to the shop.", url_for("backoffice.list_shops"), _shops_page, form)
+
+
+@bp.post("/shops/<int:shop_id>/supplier/<int:user_id>/remove")
+def remove_supplier(shop_id: int, user_id: int):
+    """Unlink a supplier account from the shop."""
+    return _act(lambda: shops.unassign_supplier(_user(), shop_id, user_id), "The supplier was unlinked.",
+                url_for("backoffice.list_shops"), _shops_page, ActionForm())
+
+
+# --------------------------------------------------------------------------------------------------------- jobs
+
+
+def _jobs_page(error=None, notice=None, status=200):
+    page = request.args.get("page", 1, type=int) or 1
+    return _page("jobs", "jobs", status=status, outbox=failures.failed_outbox(max(page, 1)),
+                 imports=shops.failed_imports(_user()), rq_jobs=failures.failed_rq_jobs(),
+                 redis=bool(current_app.config.get("REDIS_URL")), can_retry=shops.can_retry,
+                 error=error, notice=notice)
+
+
+@bp.get("/jobs")
+def list_jobs():
+    """List failed background jobs and imports with their errors."""
+    return _jobs_page()
+
+
+@bp.post("/jobs/outbox/<int:outbox_id>/retry")
+def retry_outbox(outbox_id: int):
+    """Run a failed background job again."""
+    return _act(lambda: retry_outbox_message(outbox_id), "The job was queued again.",
+                url_for("backoffice.list_jobs"), _jobs_page, ActionForm())
+
+
+@bp.post("/jobs/imports/<int:import_id>/retry")
+def retry_import(import_id: int):
+    """Import a failed URL import's price list again."""
+    return _act(lambda: shops.retry_import(_user(), import_id), "The import was queued again.",
+                url_for("backoffice.list_jobs"), _jobs_page, ActionForm())
+
+
+@bp.post("/jobs/rq/<job_id>/retry")
+def retry_rq(job_id: str):
+    """Put a failed RQ job back on its queue."""
+    return _act(lambda: failures.retry_rq_job(job_id), "The job was queued again.",
+                url_for("backoffice.list_jobs"), _jobs_page, ActionForm())
+
+
+# ----------------------------------------------------------------------------------------------------- webhooks
+
+
+def _webhooks_page(error=None, notice=None, status=200, form=None):
+    return _page("webhooks", "webhooks", status=status, hooks=webhooks.list_webhooks(_user()),
+                 form=form or WebhookForm(formdata=None), events=webhooks.EVENTS, error=error, notice=notice)
+
+
+@bp.get("/webhooks")
+def list_webhooks():
+    """List webhook subscriptions, with a form to add one."""
+    return _webhooks_page()
+
+
+@bp.post("/webhooks")
+def create_webhook():
+    """Subscribe a URL to events (its address must be public)."""
+    form = WebhookForm()
+    return _act(lambda: webhooks.create_webhook(_user(), form.url.data, form.events.data, form.secret.data),
+                "The webhook was added.", url_for("backoffice.list_webhooks"),
+                lambda **kw: _webhooks_page(form=form if kw.get("error") else None, **kw), form)
+
+
+def _webhook_page(webhook_id: int, error=None, notice=None, status=200):
+    webhook = webhooks.get_webhook(_user(), webhook_id)
+    page = webhooks.list_deliveries(_user(), webhook_id, request.args.get("page", 1, type=int) or 1)
+    return _page("webhook", "deliveries", status=status, webhook=webhook, page=page, next_attempt_at=next_attempt_at,
+                 events=webhooks.EVENTS, error=error, notice=notice)
+
+
+@bp.get("/webhooks/<int:webhook_id>")
+def show_webhook(webhook_id: int):
+    """Show a subscription and its delivery log with response codes."""
+    return _webhook_page(webhook_id)
+
+
+@bp.post("/webhooks/<int:webhook_id>/test")
+def test_webhook(webhook_id: int):
+    """Send a test event to the subscription's URL."""
+    return _act(lambda: webhooks.send_test_event(_user(), webhook_id), "A test event was sent.",
+                url_for("backoffice.show_webhook", webhook_id=webhook_id),
+                lambda **kw: _webhook_page(webhook_id, **kw), ActionForm())
+
+
+@bp.post("/webhooks/<int:webhook_id>/active")
+def set_webhook_active(webhook_id: int):
+    """Pause or resume a subscription."""
+    form = SwitchForm()
+    active = form.value.data == "1"
+    return _act(lambda: webhooks.set_webhook_active(_user(), webhook_id, active),
+                "The webhook is active." if active else "The webhook is paused.",
+                url_for("backoffice.list_webhooks"), _webhooks_page, form)
+
+
+@bp.post("/webhooks/<int:webhook_id>/delete")
+def delete_webhook(webhook_id: int):
+    """Remove a subscription and its delivery log."""
+    return _act(lambda: webhooks.delete_webhook(_user(), webhook_id), "The webhook was removed.",
+                url_for("backoffice.list_webhooks"), _webhooks_page, ActionForm())
+
+
+@bp.post("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver")
+def redeliver(webhook_id: int, delivery_id: int):
+    """Send a delivery's event again."""
+    return _act(lambda: webhooks.redeliver(_user(), delivery_id), "The event was sent again.",
+                url_for("backoffice.show_webhook", webhook_id=webhook_id),
+                lambda **kw: _webhook_page(webhook_id, **kw), ActionForm())
+
+
+# ---------------------------------------------------------------------------------------------------- audit log
+
+
+@bp.get("/audit")
+def list_audit():
+    """Show who changed what and when, filtered by action, subject, person and dates."""
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", "Any")] + [(a, a) for a in audit.known_actions()]
+    valid = form.validate()
+    filters = audit.AuditFilters()
+    if valid:
+        filters = audit.AuditFilters(action=form.action.data or "", target_type=form.target_type.data or "",
+                                     target_id=form.target_id.data, actor=form.actor.data or "",
+                                     date_from=form.date_from.data, date_to=form.date_to.data)
+    page = audit.list_entries(_user(), filters, _page_number(form))
+    return _page("audit", "audit", status=200 if valid else 400, form=form, page=page)

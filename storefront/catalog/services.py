@@ -30,9 +30,9 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from storefront.audit.services import record
 from storefront.catalog.cache import (
     LISTS,
     cached,
@@ -587,7 +587,8 @@ def _set_active(model, object_id: int, active: bool, label: str):
 
 
 def _ensure_category_name_free(name: str, exclude_id: int | None = None) -> None:
-    taken = select(Category.id).where(func.lower(Category.name) == name.lower())
+    # The exact name too: SQLite's lower() folds ASCII only, so "Смартфоны" would slip past the unique index check.
+    taken = select(Category.id).where(or_(Category.name == name, func.lower(Category.name) == name.lower()))
     if exclude_id is not None:
         taken = taken.where(Category.id != exclude_id)
     if db.session.scalar(taken.limit(1)) is not None:
@@ -600,19 +601,9 @@ def create_category(name: str) -> Category:
     _ensure_category_name_free(name)
     category = Category(name=name, is_active=True)
     db.session.add(category)
-    _flush_category_name()
+    db.session.flush()
     invalidate_catalog_after_commit(category_ids=[category.id])
     return category
-
-
-def _flush_category_name() -> None:
-    # The unique index has the last word: a concurrent twin, or a case variant SQLite's lower() cannot see
-    # (it folds ASCII only), is a Conflict rather than a 500.
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict("A category with this name already exists.", field="name") from exc
 
 
 def rename_category(category_id: int, name: str) -> Category:
@@ -621,17 +612,20 @@ def rename_category(category_id: int, name: str) -> Category:
     name = _clean_name(name)
     _ensure_category_name_free(name, exclude_id=category.id)
     category.name = name
-    _flush_category_name()
+    db.session.flush()
     invalidate_catalog_after_commit(category_ids=[category.id])
     return category
 
 
-def set_category_active(category_id: int, active: bool) -> Category:
+def set_category_active(category_id: int, active: bool, actor=None) -> Category:
     """Soft-delete (or restore) a category: its goods leave the catalog; products and orders stay."""
-    return _set_active(Category, category_id, active, "category")
+    category = _set_active(Category, category_id, active, "category")
+    record(actor, "category.restored" if active else "category.deactivated", "category", category.id,
+           {"name": category.name})
+    return category
 
 
-def delete_category(category_id: int) -> None:
+def delete_category(category_id: int, actor=None) -> None:
     """Delete a category for good; refused with Conflict while any product or shop mapping refers to it."""
     category = _get(Category, category_id, "category", "category")
     in_use = db.session.scalar(select(
@@ -642,6 +636,7 @@ def delete_category(category_id: int) -> None:
     if in_use:
         raise Conflict("The category is still in use by products or suppliers' price lists; deactivate it instead.",
                        field="category")
+    record(actor, "category.deleted", "category", category.id, {"name": category.name})
     invalidate_catalog_after_commit(category_ids=[category.id])
     db.session.delete(category)
     db.session.flush()
@@ -698,11 +693,12 @@ def set_extra_categories(product_id: int, category_ids: Iterable[int]) -> Produc
     return product
 
 
-def delete_product(product_id: int) -> None:
+def delete_product(product_id: int, actor=None) -> None:
     """Delete a product for good; refused with Conflict while any supplier's offer refers to it."""
     product = _get(Product, product_id, "product", "product")
     if db.session.scalar(select(exists().where(Offer.product_id == product.id))):
         raise Conflict("Suppliers' offers still refer to this product; deactivate it instead.", field="product")
+    record(actor, "product.deleted", "product", product.id, {"name": product.name})
     invalidate_catalog_after_commit(product_ids=[product.id])
     db.session.delete(product)
     db.session.flush()

@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from storefront.accounts.jobs import purge_refresh_tokens, purge_unverified_accounts
 from storefront.jobs.runner import relay_outbox
+from storefront.webhooks.delivery import retry_due_deliveries
 
 # (job, seconds between runs). Features append their clean-ups here.
 PERIODIC: list[tuple[Callable[[], object], int]] = [
     (relay_outbox, 60),
     (purge_unverified_accounts, 3600),
     (purge_refresh_tokens, 3600),
+    (retry_due_deliveries, 30),
 ]
 
 

@@ -63,3 +63,23 @@ def relay_outbox() -> int:
     if pending:
         log.info("relayed %d outbox message(s)", len(pending))
     return len(pending)
+
+
+def retry_outbox_message(outbox_id: int) -> OutboxMessage:
+    """Run a failed outbox row again, through the queue, once the caller commits. Raises NotFound / Conflict."""
+    from storefront.errors import Conflict, NotFound
+    from storefront.jobs.failures import forget_failed_rq_copy
+    from storefront.jobs.queue import PendingJob, _pending
+
+    message = db.session.get(OutboxMessage, outbox_id)
+    if message is None:
+        raise NotFound("No such job.")
+    if message.completed_at is not None:
+        raise Conflict("This job has already completed.")
+    # Cleared so the page stops listing it as failed and the relay may pick it up if Redis is down now.
+    message.failed_at = None
+    message.dispatched_at = None
+    db.session.flush()
+    forget_failed_rq_copy(message.id)
+    _pending(db.session()).append(PendingJob(message.task, message.kwargs, message.queue, outbox_id=message.id))
+    return message

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from storefront.accounts.models import Role, User
 from storefront.accounts.services import get_contact
+from storefront.audit.services import record
 from storefront.cart.models import CartItem
 from storefront.cart.services import (
     CartSummary,
@@ -41,6 +42,7 @@ from storefront.orders.models import (
     OrderPart,
     OrderStatus,
 )
+from storefront.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,12 @@ class PriceChanged(Conflict):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+class StaleOrder(InvalidTransition):
+    """The order moved since the form was shown: refuse rather than overwrite someone else's change."""
+
+    code = "stale_order"
 
 
 class OrderNotFound(NotFound):
@@ -339,6 +347,7 @@ def _after_placement(order: Order) -> None:
     for part in order.parts:
         enqueue_durable(jobs.mail_supplier_part, queue="mail", part_id=part.id)
     _stock_changed([item.offer_id for item in order.items])
+    webhooks.emit("order.created", webhook_data(order))
 
 
 # --- the status machine ----------------------------------------------------------------------------------
@@ -388,17 +397,25 @@ def _notify(order: Order, subject: str, headline: str, note: str = "") -> None:
     )
 
 
-def change_status(order: Order, to_status: OrderStatus | str, actor: User | None, note: str = "") -> Order:
-    """Move the whole order one step along the machine (staff; None = the system). Parts in step follow it."""
+def change_status(order: Order, to_status: OrderStatus | str, actor: User | None, note: str = "",
+                  expected: OrderStatus | str | None = None) -> Order:
+    """Move the whole order one step along the machine (staff; None = the system). Parts in step follow it.
+
+    `expected` is the status the clerk saw: if the order moved since, StaleOrder and nothing is overwritten.
+    """
     if actor is not None and actor.role != Role.STAFF:
         raise Forbidden("Only staff can change an order's status.")
-    return _change_order_status(order, _status(to_status), actor, note)
+    return _change_order_status(order, _status(to_status), actor, note, _status(expected) if expected else None)
 
 
-def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note: str) -> Order:
+def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note: str,
+                         expected: OrderStatus | None = None) -> Order:
     begin_write()
     db.session.refresh(order)
     current = order.status
+    if expected is not None and current != expected:
+        raise StaleOrder(f"Order #{order.id} was changed meanwhile: it is now {STATUS_LABELS[current].lower()}. "
+                         "Nothing was changed; check it and choose again.")
     _check_transition(current, to, f"Order #{order.id}")
     parts = list(order.parts)
     if to == S.CANCELLED:
@@ -421,9 +438,28 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     db.session.refresh(order)
     for part in parts:
         db.session.refresh(part)
+    _order_changed(order, current, to, actor, note)
     _notify(order, f"Order #{order.id} is {STATUS_LABELS[to].lower()}",
             f"Your order #{order.id} is now {STATUS_LABELS[to].lower()}.", note)
     return order
+
+
+def webhook_data(order: Order, from_status: OrderStatus | None = None) -> dict:
+    """What webhooks say about an order (no shopper contact details: receivers ask the API for those)."""
+    return {
+        "order_id": order.id, "status": order.status.value, "previous_status": from_status.value if from_status else None,
+        "total": str(order.total), "currency": current_app.config["STOREFRONT_CURRENCY"],
+        "created_at": order.created_at.isoformat(),
+        "parts": [{"shop_id": p.shop_id, "shop_name": p.shop_name, "status": p.status.value} for p in order.parts],
+    }
+
+
+def _order_changed(order: Order, frm: OrderStatus, to: OrderStatus, actor: User | None, note: str) -> None:
+    """The order's own status moved: the audit log and the webhooks hear of it, in this transaction."""
+    record(actor, "order.status_changed", "order", order.id, {"from": frm.value, "to": to.value, "note": note})
+    webhooks.emit("order.status_changed", webhook_data(order, frm))
+    if to == S.SENT:
+        webhooks.emit("order.shipped", webhook_data(order, frm))
 
 
 def cancel_order(user: User, order_id: int, note: str = "") -> Order:
@@ -451,6 +487,8 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     _check_transition(current, to, f"The part of order #{order.id} from {part.shop_name}")
     _set_status(OrderPart, part.id, current, to)
     _event(order, current, to, actor, note, part)
+    record(actor, "order.part_status_changed", "order", order.id,
+           {"shop": part.shop_name, "from": current.value, "to": to.value, "note": note})
     if to == S.CANCELLED:
         _return_stock(list(part.items))
     db.session.flush()
@@ -459,10 +497,12 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     label = STATUS_LABELS[to].lower()
     if to == S.CANCELLED and all(p.status == S.CANCELLED for p in order.parts) and S.CANCELLED in TRANSITIONS[order.status]:
         # Nothing is left to deliver: the order itself is cancelled (the parts' stock is already back).
+        previous = order.status
         _set_status(Order, order.id, order.status, S.CANCELLED)
         _event(order, order.status, S.CANCELLED, actor, "Every supplier cancelled their part.")
         db.session.flush()
         db.session.refresh(order)
+        _order_changed(order, previous, S.CANCELLED, actor, "Every supplier cancelled their part.")
     _notify(order, f"Order #{order.id}: {part.shop_name} — {label}",
             f"The part of your order #{order.id} from {part.shop_name} is now {label}.", note)
     return part

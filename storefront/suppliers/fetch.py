@@ -133,6 +133,18 @@ def resolve(host: str, port: int, allowlist: Iterable[str]) -> str:
     raise FetchError(reasons[0] if reasons else f"The host {host} has no address.", field="url")
 
 
+def open_socket(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to this exact IP (socket.create_connection would resolve again)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Sends Host: <name> but connects to the address we checked, never re-resolving the name."""
 
@@ -141,7 +153,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = open_socket(self._address, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -150,7 +162,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = open_socket(self._address, self.port, self.timeout)
         # The certificate is checked against the host name, as a browser would.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 

@@ -100,7 +100,7 @@ def _ids_by_name(model, names: set[str], create: bool) -> dict[str, int]:
     """{name: id} for shared rows (categories, parameter names), creating the missing ones when asked."""
     found: dict[str, int] = {}
     for batch in chunks(sorted(names)):
-        found.update(db.session.execute(select(model.name, model.id).where(model.name.in_(batch))).tuples())
+        found.update((name, id_) for name, id_ in db.session.execute(select(model.name, model.id).where(model.name.in_(batch))))
     missing = names - found.keys()
     if missing and create:
         _insert_ignoring_duplicates(model, [{"name": name} for name in sorted(missing)], "name")
@@ -148,13 +148,15 @@ def _existing_offers(shop: Shop) -> tuple[dict, dict[int, tuple]]:
         .where(Offer.shop_id == shop.id)
     )}
     parameters: dict[int, list] = defaultdict(list)
+    shared: dict[tuple, tuple] = {}  # one tuple per distinct (name, value, type), as the parser does
     for offer_id, name, value, value_type in db.session.execute(
         select(OfferParameter.offer_id, Parameter.name, OfferParameter.value, OfferParameter.value_type)
         .join(Parameter, Parameter.id == OfferParameter.parameter_id)
         .join(Offer, Offer.id == OfferParameter.offer_id)
         .where(Offer.shop_id == shop.id)
     ):
-        parameters[offer_id].append((name, value, value_type))
+        row = (name, value, value_type)
+        parameters[offer_id].append(shared.setdefault(row, row))
     return offers, {offer_id: tuple(sorted(rows)) for offer_id, rows in parameters.items()}
 
 
@@ -185,11 +187,17 @@ def _resolve_products(goods: list[Good], mapping: dict[int, int]) -> tuple[dict[
     created: set[int] = set()
     rows = [{"name": name, "category_id": mapping[good.category_id], "description": "",
              "search_text": search_text_for(name, new_models[name], "")} for name, good in first.items()]
+    # Plain executemany, then the ids by name: RETURNING with ordered rows falls back to one INSERT per row on
+    # SQLite. Only names no product had are inserted, so the names find exactly the new rows.
     for batch in chunks(rows):
-        ids = db.session.scalars(insert(Product).returning(Product.id, sort_by_parameter_order=True), batch).all()
-        for row, product_id in zip(batch, ids, strict=True):
-            by_name[row["name"]] = product_id
-            created.add(product_id)
+        db.session.execute(insert(Product), batch)
+    for batch in chunks(list(first)):
+        for product_id, name in db.session.execute(
+            select(Product.id, Product.name).where(Product.name.in_(batch)).order_by(Product.id)
+        ):
+            if name not in by_name:
+                by_name[name] = product_id
+                created.add(product_id)
     return {key: resolved[key] or by_name[key[0]] for key in models}, created
 
 
@@ -244,7 +252,6 @@ def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | Non
 
     now = utcnow()
     new_offers: list[dict] = []
-    new_params: list[tuple] = []
     updates: list[dict] = []
     replaced_params: dict[int, tuple] = {}
     refresh: set[int] = set()
@@ -256,7 +263,6 @@ def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | Non
                 "product_id": product_id, "shop_id": shop.id, "external_id": good.external_id, "model": good.model,
                 "price": good.price, "price_rrc": good.price_rrc, "quantity": good.quantity, "is_active": True,
             })
-            new_params.append(good.parameters)
             result.created += 1
             result.touched_products.add(product_id)
             if product_id not in created_products:
@@ -300,9 +306,16 @@ def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | Non
                            .execution_options(synchronize_session=False))
     progress(70)
     offer_params = dict(replaced_params)
-    for rows, params in zip(chunks(new_offers), chunks(new_params), strict=True):
-        ids = db.session.scalars(insert(Offer).returning(Offer.id, sort_by_parameter_order=True), rows).all()
-        offer_params.update((offer_id, p) for offer_id, p in zip(ids, params, strict=True) if p)
+    for batch in chunks(new_offers):
+        db.session.execute(insert(Offer), batch)
+    params_by_external = {good.external_id: good.parameters for good in price_list.goods
+                          if good.parameters and good.external_id not in existing}
+    for batch in chunks(list(params_by_external)):
+        offer_params.update(
+            (offer_id, params_by_external[external_id]) for offer_id, external_id in db.session.execute(
+                select(Offer.id, Offer.external_id).where(Offer.shop_id == shop.id, Offer.external_id.in_(batch))
+            )
+        )
     progress(80)
     if offer_params or replaced_params:
         _write_parameters(offer_params, list(replaced_params))
@@ -376,6 +389,7 @@ def run_import(import_id: int) -> None:
                                        allowlist=config["SUPPLIER_URL_ALLOWLIST"])
             write_progress(15)
         price_list = parse_price_list(payload or "", limits())
+        payload = None  # the text is no longer needed: free it before the apply phase
         write_progress(35)
         write_progress.applying = True
         result = apply_price_list(db.session.get(Shop, shop_id), price_list, write_progress)

@@ -3,17 +3,18 @@
 `parse_price_list(text, limits)` returns a `PriceList` or raises `PriceListInvalid` carrying every problem found,
 each with the item id (or category id) and the field, so a supplier can fix the whole file in one go.
 
-YAML is read by PyYAML's safe loader (libyaml when available), exactly what `yaml.safe_load` does — compose the
-node graph, then construct plain values — with one step in between: the graph is walked first, and a document
-with aliases (the "billion laughs" bomb: safe_load expands `*a` references as shared objects that anything
-walking them multiplies), duplicate mapping keys (YAML keeps the last one silently) or more nodes than the
-goods limit allows is refused before any value is built. No tag can build an object: the safe constructor
-rejects `!!python/...` tags.
+YAML is read with PyYAML's safe loader (libyaml when available) and its safe scalar constructors, so values
+are exactly what `yaml.safe_load` makes of them — but from the event stream, one good at a time, so a
+100,000-good file never exists as a node graph plus a parsed copy in memory. Stricter than safe_load: anchors
+and aliases (the "billion laughs" bomb), merge keys, duplicate mapping keys (YAML keeps the last one silently),
+any tag beyond text/number/bool/null/date (`!!python/object`…) and more nodes than the goods limit allows are
+refused with a clear message.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -107,65 +108,126 @@ class PriceList:
 # ---------------------------------------------------------------------------------------------------- reading
 
 
-def _check_graph(root: yaml.Node, max_nodes: int) -> list[Problem]:
-    """Refuse aliases, duplicate keys and oversized documents before constructing anything."""
-    seen: set[int] = set()
-    stack = [root]
-    count = 0
-    while stack:
-        node = stack.pop()
-        count += 1
-        if count > max_nodes:
-            return [Problem(f"The file has more than {max_nodes:,} YAML nodes; it is too big to be a price list.")]
-        if isinstance(node, yaml.ScalarNode):
-            continue
-        if id(node) in seen:
-            # Only an alias (*name) makes a node appear twice: it is how YAML bombs multiply.
-            return [Problem(f"YAML anchors and aliases (&name / *name) are not allowed (line {node.start_mark.line + 1}).")]
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys = set()
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    if key.value == "<<":
-                        return [Problem(f"YAML merge keys (<<) are not allowed (line {key.start_mark.line + 1}).")]
-                    if key.value in keys:
-                        return [Problem(f"The key “{key.value}” appears twice in one mapping "
-                                        f"(line {key.start_mark.line + 1}).", field=str(key.value)[:200])]
-                    keys.add(key.value)
-                stack.append(key)
-                stack.append(value)
-        else:
-            stack.extend(node.value)
-    return []
+SAFE_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+SEQ_TAG, MAP_TAG = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+MAX_DEPTH = 16
 
 
-def load_yaml(text: str, max_nodes: int) -> Any:
-    """`yaml.safe_load(text)` with the graph checked between composing and constructing."""
-    loader = SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
+class _Reader:
+    """Builds plain values from the loader's event stream, one good at a time (a node graph of a 100,000-good
+    file would need over a gigabyte). Scalars are resolved and constructed exactly as safe_load does."""
+
+    def __init__(self, text: str, max_nodes: int):
+        self.loader = SafeLoader(text)
+        self.max_nodes = max_nodes
+        self.count = 0
+
+    def event(self):
+        event = self.loader.get_event()
+        self.count += 1
+        if self.count > self.max_nodes:
+            raise PriceListInvalid.single(f"The file has more than {self.max_nodes:,} YAML nodes; it is too big "
+                                          "to be a price list.")
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            # Aliases are how YAML bombs multiply: a price list never needs them.
+            raise PriceListInvalid.single("YAML anchors and aliases (&name / *name) are not allowed "
+                                          f"(line {event.start_mark.line + 1}).")
+        return event
+
+    def _refuse_tag(self, event) -> None:
+        raise PriceListInvalid.single(f"The file uses a YAML tag that is not allowed (line {event.start_mark.line + 1}): "
+                                      "only plain text, numbers, yes/no, lists and mappings are.")
+
+    def scalar(self, event) -> Any:
+        tag = event.tag
+        if tag in (None, "!"):
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == "tag:yaml.org,2002:merge":
+            raise PriceListInvalid.single(f"YAML merge keys (<<) are not allowed (line {event.start_mark.line + 1}).")
+        if tag not in SAFE_SCALAR_TAGS:
+            self._refuse_tag(event)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.loader.yaml_constructors[tag](self.loader, node)
+        except (ValueError, OverflowError):  # 2024-02-30 looks like a date but is none
+            raise PriceListInvalid.single(f"“{event.value[:50]}” is not a valid value "
+                                          f"(line {event.start_mark.line + 1}).") from None
+
+    def value(self, event, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise PriceListInvalid.single("The file nests too deeply to be a price list.")
+        if isinstance(event, yaml.ScalarEvent):
+            return self.scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent):
+            if event.tag not in (None, "!", SEQ_TAG):
+                self._refuse_tag(event)
+            items = []
+            while not isinstance(event := self.event(), yaml.SequenceEndEvent):
+                items.append(self.value(event, depth + 1))
+            return items
+        if isinstance(event, yaml.MappingStartEvent):
+            if event.tag not in (None, "!", MAP_TAG):
+                self._refuse_tag(event)
+            mapping: dict = {}
+            while not isinstance(event := self.event(), yaml.MappingEndEvent):
+                key = self.value(event, depth + 1)
+                line = event.start_mark.line + 1
+                if key == "<<":
+                    raise PriceListInvalid.single(f"YAML merge keys (<<) are not allowed (line {line}).")
+                if isinstance(key, (list, dict)):
+                    raise PriceListInvalid.single(f"A mapping key must be a plain value (line {line}).")
+                if key in mapping:
+                    raise PriceListInvalid([Problem(f"The key “{key}” appears twice in one mapping (line {line}).",
+                                                    field=str(key)[:200])])
+                mapping[key] = self.value(self.event(), depth + 1)
+            return mapping
+        raise PriceListInvalid.single("The file is not a single YAML document.")
+
+    def document(self, on_good: Callable[[Any], None]) -> Any:
+        """The document's root; items of a top-level `goods` list go to `on_good` instead of into it."""
+        self.event()  # stream start
+        event = self.event()
+        if isinstance(event, yaml.StreamEndEvent):
             return None
-        problems = _check_graph(node, max_nodes)
-        if problems:
-            raise PriceListInvalid(problems)
-        return loader.construct_document(node)
-    except yaml.constructor.ConstructorError as exc:
-        line = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark else ""
-        raise PriceListInvalid([Problem(f"The file uses a YAML tag that is not allowed{line}: only plain "
-                                        "text, numbers, yes/no, lists and mappings are.")]) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = exc.problem or exc.context or "malformed YAML"
-        raise PriceListInvalid([Problem(f"The file is not valid YAML{where}: {what}.")]) from None
-    except yaml.YAMLError as exc:
-        raise PriceListInvalid([Problem(f"The file is not valid YAML: {exc}.")]) from None
-    except RecursionError:
-        raise PriceListInvalid([Problem("The file nests too deeply to be a price list.")]) from None
-    finally:
-        loader.dispose()
+        root = self.event()
+        if isinstance(root, yaml.MappingStartEvent) and root.tag in (None, "!", MAP_TAG):
+            result: dict = {}
+            while not isinstance(event := self.event(), yaml.MappingEndEvent):
+                key = self.value(event, 1)
+                if isinstance(key, (list, dict)) or key == "<<":
+                    raise PriceListInvalid.single("The file's top-level keys must be shop, categories and goods.")
+                if key in result:
+                    raise PriceListInvalid([Problem(f"The key “{key}” appears twice in one mapping "
+                                                    f"(line {event.start_mark.line + 1}).", field=str(key)[:200])])
+                event = self.event()
+                if key == "goods" and isinstance(event, yaml.SequenceStartEvent) and event.tag in (None, "!", SEQ_TAG):
+                    result[key] = STREAMED
+                    while not isinstance(item := self.event(), yaml.SequenceEndEvent):
+                        on_good(self.value(item, 2))
+                else:
+                    result[key] = self.value(event, 1)
+        else:
+            result = self.value(root)
+        self.event()  # document end
+        if not isinstance(self.event(), yaml.StreamEndEvent):
+            raise PriceListInvalid.single("The file holds more than one YAML document.")
+        return result
+
+    def read(self, on_good: Callable[[Any], None]) -> Any:
+        try:
+            return self.document(on_good)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            what = exc.problem or exc.context or "malformed YAML"
+            raise PriceListInvalid.single(f"The file is not valid YAML{where}: {what}.") from None
+        except yaml.YAMLError as exc:
+            raise PriceListInvalid.single(f"The file is not valid YAML: {exc}.") from None
+        finally:
+            self.loader.dispose()
+
+
+STREAMED = object()  # marks the goods list that `_Reader.document` handed out item by item
 
 
 def decode(raw: bytes) -> str:
@@ -187,6 +249,11 @@ class _Collector:
     def __init__(self):
         self.problems: list[Problem] = []
         self.total = 0
+        # Parameters repeat across goods ("Цвет: чёрный"): one shared tuple each keeps 100,000 goods small.
+        self.shared: dict[tuple, tuple] = {}
+
+    def share(self, value: tuple) -> tuple:
+        return self.shared.setdefault(value, value)
 
     def add(self, message: str, item: str = "file", field_name: str | None = None) -> None:
         self.total += 1
@@ -314,8 +381,8 @@ def _parameters(raw: Any, item: str, out: _Collector, limits: Limits) -> tuple[t
         if name in result:
             out.add("the parameter is given twice", item, where)
             continue
-        result[name] = (name, text, kind)
-    return tuple(sorted(result.values()))
+        result[name] = out.share((name, text, kind))
+    return out.share(tuple(sorted(result.values())))
 
 
 def _categories(raw: Any, out: _Collector, limits: Limits) -> list[CategoryRow]:
@@ -354,7 +421,7 @@ def _categories(raw: Any, out: _Collector, limits: Limits) -> list[CategoryRow]:
     return rows
 
 
-def _good(entry: Any, index: int, category_ids: set[int], out: _Collector, limits: Limits) -> tuple[int | None, Good | None]:
+def _good(entry: Any, index: int, category_ids: set[int] | None, out: _Collector, limits: Limits) -> tuple[int | None, Good | None]:
     """(the item's id if readable, the good if valid)."""
     item = f"item #{index}"
     if not isinstance(entry, dict):
@@ -377,7 +444,7 @@ def _good(entry: Any, index: int, category_ids: set[int], out: _Collector, limit
     checks = {
         "category": lambda v: _identifier(v, "category"),
         "name": lambda v: _text(v, "name", LENGTHS["name"]),
-        "model": lambda v: "" if v is None else _text(v, "model", LENGTHS["model"]),
+        "model": lambda v: "" if v is None or v == "" else _text(v, "model", LENGTHS["model"]),
         "price": lambda v: _money(v, "price"),
         "price_rrc": lambda v: _money(v, "price_rrc"),
         "quantity": _quantity,
@@ -389,7 +456,7 @@ def _good(entry: Any, index: int, category_ids: set[int], out: _Collector, limit
             values[key] = check(entry[key])
         except ValueError as exc:
             out.add(str(exc), item, key)
-    if "category" in values and values["category"] not in category_ids:
+    if category_ids is not None and "category" in values and values["category"] not in category_ids:
         out.add(f"category {values['category']} is not in the file's categories", item, "category")
     parameters = _parameters(entry.get("parameters"), item, out, limits)
     if external_id is None or out.total != before:
@@ -401,54 +468,84 @@ def _good(entry: Any, index: int, category_ids: set[int], out: _Collector, limit
     )
 
 
-def validate(data: Any, limits: Limits = Limits()) -> PriceList:
-    """Check a loaded document against the format; raise PriceListInvalid listing every problem."""
-    out = _Collector()
-    if not isinstance(data, dict):
-        raise PriceListInvalid([Problem("The file must be a mapping with shop, categories and goods.")])
-    for key in data.keys() - TOP_KEYS:
-        out.add(f"unknown key “{key}” (expected shop, categories, goods)", "file", str(key)[:200])
-    shop = ""
-    try:
-        shop = _text(data.get("shop"), "shop", LENGTHS["shop"])
-    except ValueError as exc:
-        out.add(str(exc) if "shop" in data else "shop is missing", "file", "shop")
-    categories = _categories(data.get("categories"), out, limits)
-    raw_goods = data.get("goods")
-    goods: list[Good] = []
-    if "goods" not in data:
-        out.add("goods is missing", "file", "goods")
-    elif not isinstance(raw_goods, list):
-        out.add("goods must be a list", "file", "goods")
-    elif len(raw_goods) > limits.max_goods:
-        out.add(f"the file has {len(raw_goods):,} goods; the limit is {limits.max_goods:,}", "file", "goods")
-    else:
+class _Validator:
+    """Checks the document as it streams in: each good is validated (and its raw mapping dropped) on arrival."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.out = _Collector()
+        self.goods: list[Good] = []
+        self.seen: set[int] = set()
+        self.count = 0
+
+    def good(self, entry: Any) -> None:
+        self.count += 1
+        if self.count > self.limits.max_goods:
+            if self.count == self.limits.max_goods + 1:
+                self.out.add(f"the file has more than {self.limits.max_goods:,} goods, the limit", "file", "goods")
+            return
+        external_id, good = _good(entry, self.count, None, self.out, self.limits)
+        if external_id is not None:
+            if external_id in self.seen:
+                self.out.add("this item id appears more than once", f"item {external_id}", "id")
+                return
+            self.seen.add(external_id)
+        if good is not None:
+            self.goods.append(good)
+
+    def finish(self, data: Any) -> PriceList:
+        out = self.out
+        if not isinstance(data, dict):
+            raise PriceListInvalid([Problem("The file must be a mapping with shop, categories and goods.")])
+        for key in data.keys() - TOP_KEYS:
+            out.add(f"unknown key “{key}” (expected shop, categories, goods)", "file", str(key)[:200])
+        shop = ""
+        try:
+            shop = _text(data.get("shop"), "shop", LENGTHS["shop"])
+        except ValueError as exc:
+            out.add(str(exc) if "shop" in data else "shop is missing", "file", "shop")
+        categories = _categories(data.get("categories"), out, self.limits)
+        raw_goods = data.get("goods")
+        if "goods" not in data:
+            out.add("goods is missing", "file", "goods")
+        elif raw_goods is not STREAMED:
+            if not isinstance(raw_goods, list):
+                out.add("goods must be a list", "file", "goods")
+            else:
+                for entry in raw_goods:
+                    self.good(entry)
+        # Categories may come after the goods in a file: their ids are checked once both are known.
         category_ids = {row.external_id for row in categories}
-        seen: set[int] = set()
-        for index, entry in enumerate(raw_goods, start=1):
-            external_id, good = _good(entry, index, category_ids, out, limits)
-            if external_id is not None:
-                if external_id in seen:
-                    out.add("this item id appears more than once", f"item {external_id}", "id")
-                    continue
-                seen.add(external_id)
-            if good is not None:
-                goods.append(good)
-    if out.total:
-        raise PriceListInvalid(out.problems, out.total)
-    return PriceList(shop=shop, categories=categories, goods=goods)
+        for good in self.goods:
+            if good.category_id not in category_ids:
+                out.add(f"category {good.category_id} is not in the file's categories", f"item {good.external_id}",
+                        "category")
+        if out.total:
+            raise PriceListInvalid(out.problems, out.total)
+        return PriceList(shop=shop, categories=categories, goods=self.goods)
+
+
+def validate(data: Any, limits: Limits = Limits()) -> PriceList:
+    """Check an already loaded document against the format; raise PriceListInvalid listing every problem."""
+    return _Validator(limits).finish(data)
+
+
+def utf8_size(text: str, step: int = 1 << 20) -> int:
+    """The UTF-8 size of `text`, a slice at a time (encoding a 30 MB list whole would double its memory)."""
+    return sum(len(text[start:start + step].encode("utf-8")) for start in range(0, len(text), step))
 
 
 def parse_price_list(raw: bytes | str, limits: Limits = Limits()) -> PriceList:
     """Size check, UTF-8, safe YAML, then the format: a `PriceList`, or PriceListInvalid with every problem."""
-    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
+    size = utf8_size(raw) if isinstance(raw, str) else len(raw)
     if size > limits.max_bytes:
         raise PriceListInvalid([Problem(f"The file is {size:,} bytes; the limit is {limits.max_bytes:,}.")])
     text = raw if isinstance(raw, str) else decode(raw)
     if not text.strip():
         raise PriceListInvalid([Problem("The file is empty.")])
     max_nodes = limits.max_goods * NODES_PER_GOOD + limits.max_categories * 6 + 100
-    return validate(load_yaml(text, max_nodes), limits)
+    validator = _Validator(limits)
+    return validator.finish(_Reader(text, max_nodes).read(validator.good))
 
 
 # ---------------------------------------------------------------------------------------------------- writing

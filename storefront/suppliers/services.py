@@ -65,7 +65,11 @@ def shop_of(user: User) -> Shop:
 
 def set_accepting_orders(user: User, accepting: bool) -> Shop:
     """Switch the shop's order acceptance; while off, its offers cannot be bought (the catalog shows that)."""
-    shop = shop_of(user)
+    return switch_accepting(shop_of(user), accepting)
+
+
+def switch_accepting(shop: Shop, accepting: bool) -> Shop:
+    """Turn a shop's order acceptance on or off (the supplier from the portal, staff from the back-office)."""
     if shop.accepting_orders != accepting:
         shop.accepting_orders = accepting
         db.session.flush()
@@ -88,7 +92,7 @@ def dashboard(user: User, latest: int = 5) -> Dashboard:
     shop = shop_of(user)
     counts = dict(db.session.execute(
         select(Offer.is_active, func.count()).where(Offer.shop_id == shop.id).group_by(Offer.is_active)
-    ).tuples().all())
+    ).all())
     imports = db.session.scalars(
         select(ImportJob).where(ImportJob.shop_id == shop.id).order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
         .limit(latest)

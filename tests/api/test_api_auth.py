@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from storefront.accounts.models import RefreshToken, Role, User
-from tests.accounts.accounts_helpers import NEW_PASSWORD, login as page_login, mails_in
+from tests.accounts.accounts_helpers import NEW_PASSWORD, mails_in
+from tests.accounts.accounts_helpers import login as page_login
 from tests.api.conftest import assert_error, bearer
 from tests.factories import PASSWORD, UserFactory
 

@@ -157,7 +157,7 @@ def test_price_change_shows_at_once(client, session, catalog):  # noqa: F811
     before = client.get(f"/api/v1/products/{catalog.airpods}").json
     assert before["offers"][0]["price"] == "19990.00"
     offer = session.get(Offer, before["offers"][0]["id"])
-    offer.price = Decimal("18990")
+    offer.price = Decimal(18990)
     session.commit()
     invalidate_catalog(product_ids=[catalog.airpods])  # what an import or a stock change does
     assert client.get(f"/api/v1/products/{catalog.airpods}").json["offers"][0]["price"] == "18990.00"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -118,7 +118,7 @@ def test_every_operation_conforms_to_the_spec(app, api_token):
         try:
             run()
         except Exception as error:  # noqa: BLE001 - collect every operation's failure, then fail once
-            failures.append(f"{operation.label}: {error}")
+            failures.append(f"{operation.label}: {type(error).__name__}: {error}")
     spec = app.test_client().get("/api/openapi.json").json
     assert len(tested) == len(list(_operations(spec))) >= 18, tested  # every operation, whoever added it
     assert not failures, "\n\n".join(failures)

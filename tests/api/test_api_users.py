@@ -8,7 +8,8 @@ from storefront.accounts import management
 from storefront.accounts.errors import CannotChangeSelf, UserHasOrders
 from storefront.accounts.models import RefreshToken, Role, User
 from storefront.errors import Forbidden
-from tests.accounts.accounts_helpers import NEW_PASSWORD, login as page_login
+from tests.accounts.accounts_helpers import NEW_PASSWORD
+from tests.accounts.accounts_helpers import login as page_login
 from tests.api.conftest import assert_error
 from tests.factories import (
     PASSWORD,

@@ -1,0 +1,156 @@
+"""Sending one webhook delivery: a signed JSON POST, the result recorded, failures retried with backoff.
+
+Each run of `deliver_webhook` makes at most one attempt. A failed attempt (network error, timeout, non-2xx
+answer) leaves the delivery "retrying" until WEBHOOK_MAX_ATTEMPTS is reached, then "failed"; nothing else in
+the shop is touched (the order that raised the event stays as it is). `retry_due_deliveries` (a periodic job)
+re-queues retrying deliveries once their backoff — WEBHOOK_BACKOFF seconds, doubled per attempt — has passed.
+
+Signature: `X-Storefront-Signature: sha256=<hex>` is HMAC-SHA256 with the subscription's secret over
+`<X-Storefront-Timestamp>.<raw body>`; receivers recompute it and reject stale timestamps (replays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import ssl
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from storefront.database import utcnow
+from storefront.extensions import db
+from storefront.jobs import enqueue_durable
+from storefront.suppliers.fetch import (
+    FetchError,
+    _PinnedHTTPConnection,
+    _PinnedHTTPSConnection,
+    check_url,
+    resolve,
+)
+from storefront.webhooks.models import WebhookDelivery
+from storefront.webhooks.services import FAILED, PENDING, RETRYING, SUCCEEDED, allowlist
+
+log = logging.getLogger(__name__)
+USER_AGENT = "Storefront-Webhooks/1"
+MAX_RESPONSE_BYTES = 4096  # we only keep the status; a little of the body helps staff read an error
+SIGNATURE_HEADER = "X-Storefront-Signature"
+TIMESTAMP_HEADER = "X-Storefront-Timestamp"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header's value for `body` sent at `timestamp` (unix seconds, as text)."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def body_for(delivery: WebhookDelivery) -> bytes:
+    """The exact bytes POSTed (and signed): the event, the delivery id receivers dedupe on, and the data."""
+    document = {"id": delivery.id, "event": delivery.event, "created_at": delivery.created_at.isoformat(),
+                "data": delivery.payload}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def max_attempts() -> int:
+    return int(current_app.config.get("WEBHOOK_MAX_ATTEMPTS", 5))
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long after attempt number `attempts` (1-based) the next one may run: base, 2×base, 4×base…"""
+    base = float(current_app.config.get("WEBHOOK_BACKOFF", 30))
+    return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
+
+
+def next_attempt_at(delivery: WebhookDelivery) -> datetime | None:
+    """When a retrying delivery is due again (counted from its last attempt)."""
+    if delivery.state != RETRYING:
+        return None
+    return (delivery.delivered_at or delivery.created_at) + backoff(delivery.attempts)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
+    """POST to the checked, pinned address; (status, first bytes of the answer). Raises FetchError/OSError."""
+    target = check_url(url)
+    address = resolve(target.host, target.port, allowlist())
+    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = cls(target.host, target.port, address, timeout=timeout)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()  # redirects are not followed: the subscription names the receiver
+        return response.status, response.read(MAX_RESPONSE_BYTES).decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def _claim(delivery: WebhookDelivery) -> bool:
+    """Take the next attempt (attempts + 1) unless another run took it first: a job delivered twice sends once."""
+    result = db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.attempts == delivery.attempts,
+               WebhookDelivery.state.in_((PENDING, RETRYING)))
+        .values(attempts=WebhookDelivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """The job: one attempt at delivery `delivery_id`; returns its state afterwards."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.state in (SUCCEEDED, FAILED):
+        return delivery.state if delivery else "gone"
+    due = next_attempt_at(delivery)
+    if due is not None and due > utcnow():
+        return delivery.state  # an early duplicate; the sweeper sends it when due
+    webhook = delivery.webhook
+    if not _claim(delivery):
+        return "claimed"
+    db.session.refresh(delivery)
+    body = body_for(delivery)
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json", "User-Agent": USER_AGENT, "Connection": "close",
+        "X-Storefront-Event": delivery.event, "X-Storefront-Delivery": str(delivery.id),
+        TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
+    }
+    code, error = None, None
+    try:
+        code, text = _post(webhook.url, body, headers, float(current_app.config.get("WEBHOOK_TIMEOUT", 5)))
+        if not 200 <= code < 300:
+            error = f"HTTP {code}: {text[:300]}".strip()
+    except FetchError as exc:
+        error = exc.message
+    except TimeoutError:
+        error = "The receiver did not answer in time."
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    delivery.response_code = code
+    delivery.error = error
+    delivery.delivered_at = utcnow()  # the last attempt's time: the backoff counts from it
+    if error is None:
+        delivery.state = SUCCEEDED
+    else:
+        delivery.state = FAILED if delivery.attempts >= max_attempts() else RETRYING
+        log.info("webhook delivery %s attempt %s failed: %s", delivery.id, delivery.attempts, error)
+    db.session.commit()
+    return delivery.state
+
+
+def retry_due_deliveries(now: datetime | None = None) -> int:
+    """Periodic: queue every retrying delivery whose backoff has passed; returns how many."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.state == RETRYING).order_by(WebhookDelivery.id).limit(1000)
+    ).all()
+    due = [d for d in candidates if (next_attempt_at(d) or now) <= now]
+    for delivery in due:
+        enqueue_durable(deliver_webhook, queue="default", delivery_id=delivery.id)
+    db.session.commit()
+    return len(due)

@@ -1,0 +1,188 @@
+"""Outgoing webhooks: subscriptions (staff), `emit()` for the features that raise events, and the delivery log.
+
+`emit(event, data)` writes one WebhookDelivery per active subscription and queues its delivery through the
+transactional outbox in the caller's transaction: nothing is sent if the change rolls back, and a Redis outage
+delays deliveries instead of losing them. Sending, signing and retries live in `storefront.webhooks.delivery`.
+URLs obey the price-list address rules (`storefront.suppliers.fetch`): http(s) only, no credentials, and never a
+loopback, private or link-local address unless that address is in WEBHOOK_URL_ALLOWLIST.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from storefront.accounts.models import Role, User
+from storefront.audit.services import record
+from storefront.errors import DomainError, Forbidden, NotFound
+from storefront.extensions import db
+from storefront.jobs import enqueue_durable
+from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+from storefront.suppliers.fetch import FetchError, address_refusal, check_url, resolve
+from storefront.webhooks.models import Webhook, WebhookDelivery
+
+EVENTS: dict[str, str] = {
+    "order.created": "An order was placed",
+    "order.status_changed": "An order moved to another status",
+    "order.shipped": "An order was sent",
+}
+TEST_EVENT = "webhook.test"
+PENDING, RETRYING, SUCCEEDED, FAILED = "pending", "retrying", "succeeded", "failed"
+MAX_SECRET = 200
+
+
+class InvalidWebhook(DomainError):
+    status = 422
+    code = "invalid_webhook"
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+
+def allowlist() -> list[str]:
+    return list(current_app.config.get("WEBHOOK_URL_ALLOWLIST") or [])
+
+
+def _require_staff(actor: User) -> None:
+    if actor.role is not Role.STAFF:
+        raise Forbidden("Only staff can manage webhooks.")
+
+
+def check_webhook_url(url: str, *, look_up: bool = True) -> str:
+    """The URL, cleaned, if we may send to it; InvalidWebhook (field "url") saying why not.
+
+    An IP literal is classified without any network traffic; a host name is resolved (`look_up`) and must have
+    a public (or allowlisted) address. Each delivery resolves again and connects only to an address it checked.
+    """
+    try:
+        target = check_url(url)
+    except FetchError as exc:
+        raise InvalidWebhook(exc.message.replace("imported", "used for webhooks"), field="url") from None
+    try:
+        literal = ipaddress.ip_address(target.host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        reason = address_refusal(literal, allowlist())
+    elif look_up:
+        try:
+            resolve(target.host, target.port, allowlist())
+            reason = None
+        except FetchError as exc:
+            reason = exc.message
+    else:
+        reason = None
+    if reason:
+        # fetch's sentences end with "price lists are only fetched…": keep the first half, say it our way.
+        raise InvalidWebhook(f"{reason.split(';')[0]}; webhooks are only sent to public servers.", field="url")
+    return target.url
+
+
+def _clean_events(events: Iterable[str]) -> list[str]:
+    chosen = [event for event in EVENTS if event in set(events)]
+    unknown = set(events) - set(EVENTS)
+    if unknown:
+        raise InvalidWebhook(f"Unknown event: {', '.join(sorted(unknown))}.", field="events")
+    if not chosen:
+        raise InvalidWebhook("Choose at least one event.", field="events")
+    return chosen
+
+
+def create_webhook(actor: User, url: str, events: Iterable[str], secret: str | None = None) -> Webhook:
+    """Subscribe `url` to `events`; without a secret one is generated (shown to staff, used to sign)."""
+    _require_staff(actor)
+    secret = (secret or "").strip() or secrets.token_urlsafe(32)
+    if len(secret) > MAX_SECRET or len(secret) < 16:
+        raise InvalidWebhook(f"A secret has 16 to {MAX_SECRET} characters (leave it empty to generate one).",
+                             field="secret")
+    webhook = Webhook(url=check_webhook_url(url), events=_clean_events(list(events)), secret=secret, is_active=True)
+    db.session.add(webhook)
+    db.session.flush()
+    record(actor, "webhook.created", "webhook", webhook.id, {"url": webhook.url, "events": webhook.events})
+    return webhook
+
+
+def list_webhooks(actor: User) -> list[Webhook]:
+    _require_staff(actor)
+    return list(db.session.scalars(select(Webhook).order_by(Webhook.id)))
+
+
+def get_webhook(actor: User, webhook_id: int) -> Webhook:
+    _require_staff(actor)
+    webhook = db.session.get(Webhook, webhook_id)
+    if webhook is None:
+        raise WebhookNotFound("No such webhook.")
+    return webhook
+
+
+def set_webhook_active(actor: User, webhook_id: int, active: bool) -> Webhook:
+    """Pause or resume a subscription (paused ones get no new deliveries)."""
+    webhook = get_webhook(actor, webhook_id)
+    if webhook.is_active != active:
+        webhook.is_active = active
+        db.session.flush()
+        record(actor, "webhook.resumed" if active else "webhook.paused", "webhook", webhook.id, {"url": webhook.url})
+    return webhook
+
+
+def delete_webhook(actor: User, webhook_id: int) -> None:
+    """Remove a subscription and its delivery log."""
+    webhook = get_webhook(actor, webhook_id)
+    record(actor, "webhook.deleted", "webhook", webhook.id, {"url": webhook.url, "events": webhook.events})
+    db.session.delete(webhook)
+    db.session.flush()
+
+
+def list_deliveries(actor: User, webhook_id: int, page: int = 1,
+                    page_size: int = DEFAULT_PAGE_SIZE) -> Page[WebhookDelivery]:
+    """A subscription's deliveries, newest first."""
+    webhook = get_webhook(actor, webhook_id)
+    statement = (select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
+                 .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()))
+    return paginate(statement, page, page_size)
+
+
+def _queue(webhook: Webhook, event: str, data: dict[str, Any]) -> WebhookDelivery:
+    from storefront.webhooks.delivery import deliver_webhook
+
+    delivery = WebhookDelivery(webhook_id=webhook.id, event=event, payload=data, state=PENDING, attempts=0)
+    db.session.add(delivery)
+    db.session.flush()
+    enqueue_durable(deliver_webhook, queue="default", delivery_id=delivery.id)
+    return delivery
+
+
+def emit(event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
+    """Queue `event` for every active subscription to it, in the caller's transaction (sent after commit)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    hooks = db.session.scalars(select(Webhook).where(Webhook.is_active.is_(True)).order_by(Webhook.id)).all()
+    return [_queue(hook, event, data) for hook in hooks if event in (hook.events or [])]
+
+
+def send_test_event(actor: User, webhook_id: int) -> WebhookDelivery:
+    """Queue a `webhook.test` delivery to one subscription (paused ones too), to check the receiver."""
+    webhook = get_webhook(actor, webhook_id)
+    return _queue(webhook, TEST_EVENT, {"message": "This is a test event from the Storefront back-office.",
+                                        "webhook_id": webhook.id})
+
+
+def redeliver(actor: User, delivery_id: int) -> WebhookDelivery:
+    """Send a delivery's event again as a new delivery (the old one keeps its record)."""
+    _require_staff(actor)
+    old = db.session.get(WebhookDelivery, delivery_id)
+    if old is None:
+        raise NotFound("No such delivery.")
+    return _queue(old.webhook, old.event, old.payload)
+
+
+def failed_delivery_count() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.state == FAILED)) or 0

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 URL=${1:?usage: bench/catalog.sh DATABASE_URL [run.py options]}
 shift
 PY=.venv/bin/python
-PATHS=(--path "/" --path "/?q=смартфон" --path "/?q=смартфон&sort=price_asc" --path "/category/1" --path "/product/1")
+PATHS=(--path "/" --path "/?q=смартфон" --path "/?q=смартфон&sort=price_asc" --path "/category/1" --path "/product/1" --path "/api/v1/products?q=смартфон")
 
 for shops in 4 40; do  # × 2,500 goods = 10,000 and 100,000 offers
   "$PY" bench/dataset.py --database-url "$URL" --shops "$shops" --goods 2500

@@ -37,8 +37,11 @@ def refuse_unless_bench(url: str, force: bool) -> None:
         )
 
 
-def make_app(url: str):
-    """The production app pointed at `url`, with a throwaway secret and no Redis (jobs run in-process)."""
+def make_app(url: str, **overrides):
+    """The production app pointed at `url`, with a throwaway secret and no Redis (jobs run in-process).
+
+    `overrides` are more config values (a bench's pool size, a Redis URL so jobs are queued, not run inline).
+    """
     from storefront import create_app
 
     return create_app(
@@ -48,5 +51,6 @@ def make_app(url: str):
             "SECRET_KEY": secrets.token_hex(32),
             "REDIS_URL": None,
             "RATELIMIT_STORAGE_URI": "memory://",
+            **overrides,
         },
     )

@@ -22,8 +22,9 @@ from storefront.orders.models import OrderStatus
 from storefront.suppliers import admin as shops
 from storefront.webhooks import services as webhooks
 
-order_blp = Blueprint("staff_orders", __name__, url_prefix="/api/v1/orders",
-                      description="Order status changes (staff).")
+# Shared with storefront/api/orders.py (the shoppers' side): one blueprint, one tag for /api/v1/orders.
+order_blp = Blueprint("api_orders", __name__, url_prefix="/api/v1/orders",
+                      description="Orders: shoppers place, list and cancel their own; staff see all and move statuses.")
 admin_blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Every order and shop (staff).")
 webhook_blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                         description="Outgoing webhook subscriptions and their delivery log (staff).")
@@ -42,7 +43,7 @@ class AdminOrderSchema(ma.Schema):
     status = STATUS
     user_id = ma.fields.Integer(metadata={"example": 7})
     email = ma.fields.Function(lambda order: order.user.email, metadata={"example": "ann@example.com"})
-    total = ma.fields.Decimal(as_string=True, metadata={"example": "1300.00"})
+    total = ma.fields.Decimal(as_string=True, metadata={"type": "string", "format": "decimal", "example": "1300.00"})
     created_at = ma.fields.DateTime(metadata={"example": "2025-01-31T12:00:00+00:00"})
     allowed_statuses = ma.fields.Function(lambda order: [s.value for s in orders.allowed_transitions(order.status)],
                                           metadata={"example": ["sent", "cancelled"]})

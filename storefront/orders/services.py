@@ -82,6 +82,8 @@ class OutOfStock(Conflict):
     def __init__(self, message: str, *, items: list[dict], **kwargs):
         super().__init__(message, **kwargs)
         self.items = items
+        # The API's error body: which offers are short, by how much (names are in the message).
+        self.errors = {"items": [{key: item[key] for key in ("offer_id", "available", "requested")} for item in items]}
 
 
 class OffersUnavailable(Conflict):

@@ -23,6 +23,7 @@ from storefront.database import utcnow
 from storefront.errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db, limiter
 from storefront.orders.models import Order
+from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
 from storefront.support.models import Conversation, Message
 
@@ -245,13 +246,16 @@ def inbox(staff: User, which: InboxFilter = "open") -> list[InboxRow]:
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(INBOX_LIMIT)
     )
-    if which == "open":
-        query = query.where(Conversation.is_open.is_(True))
-    elif which == "mine":
-        query = query.where(Conversation.is_open.is_(True), Conversation.assignee_id == staff.id)
-    else:
-        query = query.where(Conversation.is_open.is_(False))
+    query = _filtered(query, staff, which)
     return [InboxRow(conversation, count or 0) for conversation, count in db.session.execute(query)]
+
+
+def _filtered(query, staff: User, which: str):
+    if which == "open":
+        return query.where(Conversation.is_open.is_(True))
+    if which == "mine":
+        return query.where(Conversation.is_open.is_(True), Conversation.assignee_id == staff.id)
+    return query.where(Conversation.is_open.is_(False))
 
 
 def assign_to_me(conversation: Conversation, staff: User) -> None:
@@ -365,3 +369,65 @@ def act_on_conversation(staff: User, conversation_id: int, action: str) -> Conve
     conversation = conversation_for(staff, conversation_id)
     STAFF_ACTIONS[action](conversation, staff)
     return conversation
+
+
+# --- the JSON API's view -------------------------------------------------------------------------------------
+
+
+def _require_verified(user: User) -> None:
+    # Pages and sockets refuse unverified accounts; the API (which authenticates by token only) does the same.
+    if not (user.is_active and user.is_verified):
+        raise Forbidden("Verify your e-mail address before using the support chat.")
+
+
+def list_conversations(
+    viewer: User, which: InboxFilter | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+) -> Page[InboxRow]:
+    """One page of conversations with the viewer's unread counts: staff as the inbox (`which`, default open),
+    a shopper their own (optionally only open or closed ones; "mine" is all of them)."""
+    _require_verified(viewer)
+    if which is not None and which not in INBOX_FILTERS:
+        raise DomainError("Unknown inbox filter.", field="filter")
+    query = select(Conversation).options(selectinload(Conversation.shopper), selectinload(Conversation.assignee))
+    if is_staff(viewer):
+        query = _filtered(query.where(Conversation.last_message_at.is_not(None)), viewer, which or "open")
+        query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        marker = Conversation.staff_read_id
+    else:
+        query = query.where(Conversation.shopper_id == viewer.id).order_by(Conversation.id.desc())
+        if which in ("open", "closed"):
+            query = query.where(Conversation.is_open.is_(which == "open"))
+        marker = Conversation.shopper_read_id
+    found = paginate(query, page, page_size)
+    return Page(items=_with_unread(found.items, marker), page=found.page, page_size=found.page_size, total=found.total)
+
+
+def _with_unread(conversations: list[Conversation], marker) -> list[InboxRow]:
+    ids = [conversation.id for conversation in conversations]
+    counts = dict(
+        db.session.execute(
+            select(Conversation.id, func.count(Message.id))
+            .join(Message, Message.conversation_id == Conversation.id)
+            .where(Conversation.id.in_(ids), Message.id > marker)
+            .group_by(Conversation.id)
+        ).all()
+    ) if ids else {}
+    return [InboxRow(conversation, counts.get(conversation.id, 0)) for conversation in conversations]
+
+
+def open_for_api(shopper: User, order_id: int | None = None) -> InboxRow:
+    """The shopper's conversation (opened if needed, about `order_id` if given) and its unread count."""
+    _require_verified(shopper)
+    return _with_unread([get_or_open_conversation(shopper, order_id)], Conversation.shopper_read_id)[0]
+
+
+def history_for_api(viewer: User, conversation_id: int, after: int = 0, limit: int = CATCH_UP_LIMIT) -> list[Message]:
+    """Messages of a conversation the viewer may see, oldest first, after message id `after`."""
+    _require_verified(viewer)
+    return messages_after(conversation_for(viewer, conversation_id), after, viewer, limit)
+
+
+def send_for_api(author: User, conversation_id: int, body: str | None) -> Message:
+    """Post into a conversation the author may see: the same path (and fan-out) as the pages and sockets."""
+    _require_verified(author)
+    return post_message(conversation_for(author, conversation_id), author, body)

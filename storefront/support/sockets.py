@@ -1,7 +1,8 @@
 """The support chat websocket, `/ws/support?conversation=<id>&after=<last id>` (staff also `?inbox=1`).
 
 The handshake is checked in a `before_request` of this small blueprint, so a refusal is a plain HTTP answer
-(401 not signed in or unverified, 403 foreign browser Origin, 404 someone else's conversation) and the socket
+(401 not signed in or unverified — browsers authenticate with the session cookie, API clients with
+`Authorization: Bearer <access token>` —, 403 foreign browser Origin, 404 someone else's conversation) and the socket
 is never upgraded. Frames are JSON: the client sends `{"body": "…"}` (or `{"read": <id>}` to move its read
 marker); the server sends stored messages `{id, conversation_id, author, body, created_at}`, `{"error": code,
 "message": …}` for a refused frame, and in inbox mode `{"type": "inbox", "conversation_id": …}`.
@@ -23,7 +24,9 @@ from flask_login import current_user
 from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import CloseReason
 
+from storefront.accounts import api_tokens
 from storefront.accounts.models import User
+from storefront.api.auth import bearer_token
 from storefront.errors import DomainError
 from storefront.extensions import db, sock
 from storefront.support import services
@@ -66,6 +69,21 @@ def _int_arg(name: str) -> int | None:
     return int(raw)
 
 
+def _handshake_user() -> User:
+    """API clients: a bearer access token in `Authorization`; browsers: the session cookie. Verified, or 401."""
+    if request.headers.get("Authorization"):
+        token = bearer_token()  # an Authorization header is never ignored for the cookie: bad or unusable is 401
+        try:
+            user = api_tokens.decode_access_token(token) if token else None
+        except api_tokens.TokenError:
+            user = None
+    else:
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+    if user is None or not user.is_verified:
+        abort(401)
+    return user
+
+
 @ws_bp.before_request
 def check_handshake():
     """Refuse before upgrading: not a websocket, foreign Origin, no verified session, or not your conversation."""
@@ -74,9 +92,7 @@ def check_handshake():
     # CSRF tokens do not cover websockets; the Origin check is what stops another site's page from connecting.
     if not same_origin():
         abort(403)
-    if not current_user.is_authenticated or not current_user.is_verified:
-        abort(401)
-    user: User = current_user._get_current_object()
+    user = _handshake_user()
     conversation_id, after = _int_arg("conversation"), _int_arg("after")
     try:
         if request.args.get("inbox") == "1":

@@ -226,6 +226,13 @@ def browser():
                   "--disable-sync", "--no-first-run", "--disable-quic"],
         )
         yield browser
+        # A live server left running (forked while Playwright's pipes were open) would keep the driver from
+        # ever seeing EOF, and closing the browser would then hang the whole run.
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            child.terminate()
+            child.join(5)
         browser.close()
 
 

@@ -106,7 +106,9 @@ def test_every_admin_endpoint_refuses_shoppers_suppliers_and_anonymous(app, clie
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(ADMIN_PREFIXES):
             url = re.sub(r"<[^>]+>", str(hook.id if "webhook" in rule.rule else order.id), rule.rule)
-            routes += [(method, url) for method in rule.methods - {"HEAD", "OPTIONS"}]
+            # /api/v1/orders is shared with the shoppers' side (tests/api/test_api_cart_orders.py): PATCH is staff's.
+            routes += [(method, url) for method in rule.methods - {"HEAD", "OPTIONS"}
+                       if not rule.rule.startswith("/api/v1/orders") or method == "PATCH"]
     assert len(routes) >= 7
     for method, url in routes:
         assert_error(client.open(url, method=method, json={}), 401)

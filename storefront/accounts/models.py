@@ -36,7 +36,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         default=Role.SHOPPER,
     )
     is_verified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)  # noqa: Flask-Login reads it
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)  # Flask-Login reads it
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password reset, deactivation or "log out everywhere": sessions carrying an older value end.

@@ -39,7 +39,10 @@ KEEP_SECONDS = 24 * 3600
 
 
 def _number(amount):
-    """Whole prices as integers, others as the decimal number they are (110000, 199.9)."""
+    """Whole prices as integers, others as the decimal number they are (110000, 199.9).
+
+    Exact: a Numeric(12, 2) amount has at most 12 significant digits, and YAML writes a float's shortest repr,
+    which reads back to the same Decimal (the importer parses via str)."""
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 

@@ -57,7 +57,7 @@ def unavailable_reason(offer: Offer) -> str | None:
         return f"“{name}” is no longer sold by {offer.shop.name}."
     if not offer.shop.accepting_orders:
         return f"{offer.shop.name} is not taking orders at the moment, so “{name}” cannot be bought."
-    if not offer.product.category.is_active:
+    if not offer.product.is_active or not offer.product.category.is_active:
         return f"“{name}” is not on sale at the moment."
     return None
 

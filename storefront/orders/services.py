@@ -252,7 +252,8 @@ def place_order(user: User, contact_id: int, idempotency_key: str, expected_tota
 
 
 def _check_sellable(items: list[CartItem]) -> None:
-    blocked = [(item.offer, unavailable_reason(item.offer)) for item in items if unavailable_reason(item.offer)]
+    reasons = [(item.offer, unavailable_reason(item.offer)) for item in items]
+    blocked = [(offer, reason) for offer, reason in reasons if reason]
     if blocked:
         raise OffersUnavailable(
             " ".join(reason for _, reason in blocked) + " Remove it from your cart to continue.",

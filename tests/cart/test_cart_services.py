@@ -65,6 +65,7 @@ def test_unknown_offer_is_404(session):
         (lambda: OfferFactory(shop__accepting_orders=False, shop__name="Пауза"), "Пауза is not taking orders"),
         (lambda: OfferFactory(is_active=False), "no longer sold"),
         (lambda: OfferFactory(product=ProductFactory(category=CategoryFactory(is_active=False))), "not on sale"),
+        (lambda: OfferFactory(product=ProductFactory(is_active=False)), "not on sale"),  # taken off sale by staff
     ],
 )
 def test_offers_that_cannot_be_bought_are_named(session, make, words):

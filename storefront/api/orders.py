@@ -23,7 +23,6 @@ from storefront.errors import Forbidden
 from storefront.extensions import db
 from storefront.orders import reports
 from storefront.orders import services as orders
-from storefront.pagination import Page
 
 STAFF_FILTERS = ("status", "shopper_id", "shop_id", "date_from", "date_to", "q")
 
@@ -111,8 +110,7 @@ class Orders(MethodView):
             return reports.search_orders(user, reports.OrderFilters(**args, sort=sort), page, page_size)
         if any(args.get(name) not in (None, "") for name in STAFF_FILTERS) or sort != reports.DEFAULT_SORT:
             raise Forbidden("Only staff can filter or sort the order list.")
-        found, total = orders.list_orders(user, page, page_size)
-        return Page(items=found, page=page, page_size=page_size, total=total)
+        return orders.list_orders(user, page, page_size)
 
     @auth_required(blp)
     @errors(blp, 400, 404, 409)

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask import current_app, url_for
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -42,6 +42,7 @@ from storefront.orders.models import (
     OrderPart,
     OrderStatus,
 )
+from storefront.pagination import Page, paginate
 from storefront.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
@@ -580,19 +581,13 @@ def invoice_for(user: User, order_id: int) -> Path:
     return ensure_invoice(order.id)
 
 
-def list_orders(user: User, page: int = 1, per_page: int = 20) -> tuple[list[Order], int]:
-    """The orders `user` may see, newest first, one page at a time; returns (orders, total count)."""
-    page = max(int(page or 1), 1)
+def list_orders(user: User, page: int = 1, per_page: int = 20) -> Page[Order]:
+    """The orders `user` may see, newest first, one page at a time."""
+    query = select(Order).order_by(Order.created_at.desc(), Order.id.desc())
     condition = _visible_to(user)
-    query = select(Order)
-    count = select(func.count()).select_from(Order)
     if condition is not None:
-        query, count = query.where(condition), count.where(condition)
-    total = db.session.scalar(count) or 0
-    orders = db.session.scalars(
-        query.order_by(Order.created_at.desc(), Order.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(orders), total
+        query = query.where(condition)
+    return paginate(query, max(int(page or 1), 1), per_page)
 
 
 def timeline(order: Order, viewer: User | None = None) -> list[OrderEvent]:

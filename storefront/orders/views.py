@@ -158,10 +158,10 @@ def show_thanks(order_id: int):
 def list_orders():
     """List the orders this user may see, newest first."""
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    orders, total = services.list_orders(_user(), page=page, per_page=PER_PAGE)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    result = services.list_orders(_user(), page=page, per_page=PER_PAGE)
     return render_page_or_partial(
-        "orders/index.html", "orders/_list.html", orders=orders, total=total, page=page, pages=pages,
+        "orders/index.html", "orders/_list.html", orders=result.items, total=result.total, page=result.page,
+        pages=result.pages,
         labels=services.STATUS_LABELS,
     )
 

@@ -372,13 +372,12 @@ def test_history_lists_own_orders_newest_first_with_pages(session):
         session.commit()
     place(other, other_contact, "theirs")
     session.commit()
-    orders, total = services.list_orders(user, page=1, per_page=2)
-    assert total == 3 and [o.id for o in orders] == placed[::-1][:2]
-    orders, _ = services.list_orders(user, page=2, per_page=2)
-    assert [o.id for o in orders] == [placed[0]]
-    assert services.list_orders(StaffFactory())[1] == 4
-    assert services.list_orders(SupplierFactory(shop=offer.shop))[1] == 4
-    assert services.list_orders(SupplierFactory(shop=ShopFactory()))[1] == 0
+    first = services.list_orders(user, page=1, per_page=2)
+    assert first.total == 3 and [o.id for o in first.items] == placed[::-1][:2]
+    assert [o.id for o in services.list_orders(user, page=2, per_page=2).items] == [placed[0]]
+    assert services.list_orders(StaffFactory()).total == 4
+    assert services.list_orders(SupplierFactory(shop=offer.shop)).total == 4
+    assert services.list_orders(SupplierFactory(shop=ShopFactory())).total == 0
 
 
 def test_stock_changes_invalidate_the_catalog_cache_after_commit(session, cart):

@@ -306,6 +306,7 @@ def build(database_url: str, shops: int, goods: int, categories: int, seed: int)
     from flask_migrate import upgrade
     from sqlalchemy import text
 
+    from storefront.catalog.summary import refresh_product_summaries
     from storefront.extensions import db
 
     app = make_app(database_url)
@@ -318,6 +319,9 @@ def build(database_url: str, shops: int, goods: int, categories: int, seed: int)
             empty_catalog(connection, db.metadata)
             insert_dataset(connection, db.metadata, data)
             reset_sequences(connection, db.metadata)
+            # The rows went in through Core, past the ORM hook that keeps catalog summaries: fill them now.
+            product_ids = list(connection.scalars(text("SELECT id FROM products")))
+            refresh_product_summaries(product_ids, connection)
         inserted = time.perf_counter()
         with db.engine.connect() as connection:
             if connection.dialect.name == "postgresql":

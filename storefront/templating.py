@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask, current_app
+from flask import Flask, current_app, render_template
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€"}
 
@@ -26,3 +28,21 @@ def init_app(app: Flask) -> None:
     def shell_context() -> dict:
         # Features add their own shell values (cart count, unread chats) with `bp.app_context_processor`.
         return {"shop_name": app.config["STOREFRONT_NAME"]}
+
+
+# Stands in for the CSRF token in HTML rendered once and served to many sessions (see `render_shared`).
+CSRF_SLOT = "__storefront_csrf_slot__"
+
+
+def render_shared(template: str, **context) -> str:
+    """Render HTML that any visitor may be served: the session's CSRF token is left as a slot.
+
+    Fill the slot with `fill_shared(html)` for each response. Everything else in the template must depend
+    only on `context`, never on the visitor.
+    """
+    return render_template(template, csrf_token=lambda: CSRF_SLOT, **context)
+
+
+def fill_shared(html: str) -> Markup:
+    """HTML from `render_shared` with this session's CSRF token put in (the token is URL-safe: no escaping)."""
+    return Markup(html.replace(CSRF_SLOT, generate_csrf()))

@@ -115,8 +115,10 @@ def app(database_url, tmp_path):
     @app.before_request
     def forget_cached_user():
         # pytest-flask keeps one request context pushed for the whole test, so every client request shares its
-        # app context and `g`, where Flask-Login caches the user. In production each request has its own `g`.
+        # app context and `g`, where Flask-Login caches the user and Flask-WTF the CSRF token. In production
+        # each request has its own `g`.
         g.pop("_login_user", None)
+        g.pop(app.config["WTF_CSRF_FIELD_NAME"], None)
 
     yield app
     with app.app_context():

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -77,6 +78,16 @@ class Product(TimestampMixin, db.Model):
     # Soft delete by staff: off the catalog (a direct link says "unavailable"); offers and orders stay.
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
 
+    # What the catalog's cards show, kept by `catalog.summary` whenever offers, shops, the product or its
+    # category change, so a list reads one indexed row per product instead of aggregating every offer.
+    # On sale: active, in an active category, with at least one active offer from a shop accepting orders.
+    on_sale: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    best_offer_id: Mapped[int | None] = mapped_column(Integer)  # what "add to cart" buys (see summary.best_offer)
+    best_price: Mapped[Decimal | None] = mapped_column(Money)
+    best_price_rrc: Mapped[Decimal | None] = mapped_column(Money)
+    offer_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    in_stock: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+
     category = relationship("Category", back_populates="products", foreign_keys=[category_id])
     extra_categories = relationship("Category", secondary=product_extra_categories)
     offers = relationship("Offer", back_populates="product")
@@ -84,6 +95,10 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_products_category_id", "category_id"),
         Index("ix_products_name", "name"),
+        # The catalog's three orders over the goods on sale: walk an index, stop after one page.
+        Index("ix_products_on_sale_name", "on_sale", "name", "id"),
+        Index("ix_products_on_sale_created", "on_sale", "created_at", "id"),
+        Index("ix_products_on_sale_price", "on_sale", "best_price", "id"),
         # Substring search (LIKE '%term%') on PostgreSQL uses this trigram GIN index. On SQLite it is an
         # empty partial index (WHERE 0): a b-tree cannot serve '%term%', and declaring it for both keeps
         # migrations and models in step on both backends.

@@ -3,7 +3,9 @@
 Reading: `parse_catalog_query(args)` validates raw arguments into a `CatalogQuery`; `search_catalog(query)`
 answers it with a `CatalogPage` (cards, total, paging, facets); `product_page(id)` and `list_categories()` /
 `list_shops()` / `get_shop(id)` serve the rest. Results are plain frozen dataclasses, cached (see
-`catalog.cache`), and cost a fixed number of SQL queries whatever the page size.
+`catalog.cache`), and cost a fixed number of SQL queries whatever the page size. Lists read each product's
+summary columns (`catalog.summary`) through indexes; only filters on offers (shop, price, stock,
+parameters) look at the offers themselves, and then a card shows the best of the matching offers.
 
 Writing (staff): categories and products, each change invalidating the cache when its transaction commits.
 
@@ -29,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union,
 )
 from sqlalchemy.orm import aliased
 
@@ -50,6 +53,7 @@ from storefront.catalog.models import (
     ShopCategory,
     product_extra_categories,
 )
+from storefront.catalog.summary import Summary, best_offer, summarise
 from storefront.database import Money
 from storefront.errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
@@ -189,7 +193,7 @@ class ProductDetail:
 
     @property
     def best_offer(self) -> ProductOffer | None:
-        return _best(self.offers)
+        return best_offer(self.offers)
 
 
 @dataclass(frozen=True)
@@ -203,11 +207,6 @@ class RelatedProduct:
 class ProductPage:
     product: ProductDetail
     related: tuple[RelatedProduct, ...] = field(default=())
-
-
-def _best(offers):
-    """The offer a shopper would buy: the cheapest one in stock, else the cheapest."""
-    return min(offers, key=lambda o: (o.quantity <= 0, o.price, o.id), default=None)
 
 
 # ----------------------------------------------------------------------------------------------------- search
@@ -246,6 +245,9 @@ def _sellable():
     return [Offer.is_active, Product.is_active, Shop.accepting_orders, Category.is_active]
 
 
+SELLABLE_OFFER = (Offer.is_active, Shop.accepting_orders)
+
+
 def _offers_joined(*columns):
     return (
         select(*columns)
@@ -268,17 +270,24 @@ def _has_parameter(name: str, values: tuple[str, ...]):
 
 
 def _in_category(category_id: int):
-    extra = select(product_extra_categories.c.product_id).where(product_extra_categories.c.category_id == category_id)
-    return or_(Product.category_id == category_id, Product.id.in_(extra))
+    # A union of two indexed lookups: `category_id = x OR id IN (…)` would make PostgreSQL scan every product.
+    listed = union(
+        select(Product.id.label("id")).where(Product.category_id == category_id),
+        select(product_extra_categories.c.product_id).where(product_extra_categories.c.category_id == category_id),
+    )
+    return Product.id.in_(select(listed.subquery().c.id))
 
 
 def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list, list]:
-    """The query's filters as (conditions on the product and its category, conditions on each offer)."""
-    on_product = [Product.is_active, Category.is_active]
+    """The query's filters as (conditions on the product, conditions on each offer beyond being sellable).
+
+    No offer conditions means the product summaries answer alone (see `catalog.summary`).
+    """
+    on_product = [Product.on_sale]
     on_product += [Product.search_text.like(_like_contains(term), escape="\\") for term in _search_terms(query.q)]
     if query.category_id is not None:
         on_product.append(_in_category(query.category_id))
-    on_offer = [Offer.is_active, Shop.accepting_orders]
+    on_offer = []
     if query.shop_id is not None:
         on_offer.append(Offer.shop_id == query.shop_id)
     if query.price_min is not None:
@@ -293,29 +302,46 @@ def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list,
 
 
 def _products_on_sale(on_product, on_offer, *columns):
-    """Products matching the product filters that have at least one offer matching the offer filters."""
-    has_offer = exists(
-        select(literal(1)).select_from(Offer).join(Shop, Shop.id == Offer.shop_id)
-        .where(Offer.product_id == Product.id, *on_offer)
-    )
-    return select(*columns).select_from(Product).join(Category, Category.id == Product.category_id).where(
-        *on_product, has_offer
-    )
+    """Products matching the product filters that have at least one sellable offer matching the offer filters."""
+    statement = select(*columns).select_from(Product)
+    if on_offer:
+        statement = statement.where(exists(
+            select(literal(1)).select_from(Offer).join(Shop, Shop.id == Offer.shop_id)
+            .where(Offer.product_id == Product.id, *SELLABLE_OFFER, *on_offer)
+        ))
+    return statement.where(*on_product)
 
 
-def _flat(conditions: tuple[list, list]) -> list:
-    return [*conditions[0], *conditions[1]]
+PAGE_COLUMNS = (
+    Product.id, Product.name, Product.category_id, Category.name.label("category"), Product.created_at,
+    Product.best_offer_id, Product.best_price, Product.best_price_rrc, Product.offer_count, Product.in_stock,
+)
+# Each sort as (column, descending) pairs, the id last so pages never overlap; indexes on products serve them.
+SORT_KEYS = {
+    "name": (("name", False), ("id", False)),
+    "newest": (("created_at", True), ("id", True)),
+    "price_asc": (("best_price", False), ("id", False)),
+    "price_desc": (("best_price", True), ("id", True)),
+}
 
 
-PAGE_COLUMNS = (Product.id, Product.name, Product.category_id, Category.name.label("category"), Product.created_at)
+def _order(columns, sort: str) -> list:
+    return [columns[name].desc() if descending else columns[name] for name, descending in SORT_KEYS[sort]]
 
 
 def _page_by_product(query: CatalogQuery, on_product, on_offer):
-    """Name and newest order: walk the products in index order, keep those on sale, stop at the page's end."""
-    order = [Product.name, Product.id] if query.sort == "name" else [Product.created_at.desc(), Product.id.desc()]
+    """Walk the goods on sale in an index's order, keep those matching, stop at the page's end."""
+    statement = _products_on_sale(on_product, on_offer, *PAGE_COLUMNS).join(
+        Category, Category.id == Product.category_id)
+    if query.q:
+        # Find the matches through the trigram index first, then sort them: walking the sort's index and
+        # filtering would read most of the catalog when the matches sort late ("Смартфон…" after "Ноутбук…").
+        matches = statement.cte("matches").prefix_with("MATERIALIZED", dialect="postgresql")
+        statement, columns = select(matches), matches.c
+    else:
+        columns = Product.__table__.c
     return db.session.execute(
-        _products_on_sale(on_product, on_offer, *PAGE_COLUMNS).order_by(*order)
-        .limit(query.page_size).offset(query.offset)
+        statement.order_by(*_order(columns, query.sort)).limit(query.page_size).offset(query.offset)
     ).all()
 
 
@@ -327,19 +353,20 @@ def _count(query: CatalogQuery, on_product, on_offer) -> int:
     ) or 0)
 
 
-def _page_by_price(query: CatalogQuery, on_product, on_offer):
-    """Price order needs every matching product's best price: aggregate the matching offers, total included."""
+def _page_by_filtered_price(query: CatalogQuery, on_product, on_offer):
+    """Price order within offer filters: each product's best price among its matching offers, total included."""
     matching = (
-        _offers_joined(Offer.product_id, Offer.price, Offer.quantity).where(*on_product, *on_offer).subquery()
+        _offers_joined(Offer.product_id, Offer.price, Offer.quantity)
+        .where(*on_product, *SELLABLE_OFFER, *on_offer).subquery()
     )
-    # The price a card shows: the cheapest offer in stock, else the cheapest (see _best).
+    # The price a card shows: the cheapest offer in stock, else the cheapest (see summary.best_offer).
     best_price = func.coalesce(func.min(case((matching.c.quantity > 0, matching.c.price))), func.min(matching.c.price))
     stats = (
         select(matching.c.product_id, type_coerce(best_price, Money).label("best_price"))
         .group_by(matching.c.product_id)
         .subquery()
     )
-    order = [stats.c.best_price, Product.id] if query.sort == "price_asc" else [stats.c.best_price.desc(), Product.id]
+    order = _order({"best_price": stats.c.best_price, "id": Product.id}, query.sort)
     rows = db.session.execute(
         select(*PAGE_COLUMNS, func.count().over().label("total"))
         .join(stats, stats.c.product_id == Product.id)
@@ -382,15 +409,15 @@ def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
     category = _category_ref(query.category_id) if query.category_id is not None else None
     shop = _shop_ref(query.shop_id) if query.shop_id is not None else None
     on_product, on_offer = _conditions(query)
-    if query.sort in ("price_asc", "price_desc"):
-        rows, total = _page_by_price(query, on_product, on_offer)
+    if on_offer and query.sort in ("price_asc", "price_desc"):
+        rows, total = _page_by_filtered_price(query, on_product, on_offer)
     else:
         rows, total = _page_by_product(query, on_product, on_offer), None
     if total is None and (rows or query.page > 1):  # an empty first page needs no count
         total = _count(query, on_product, on_offer)
     return CatalogPage(
         query=query,
-        items=_cards(rows, on_product + on_offer),
+        items=_filtered_cards(rows, on_product, on_offer) if on_offer else tuple(map(_summary_card, rows)),
         total=total or 0,
         category=category,
         shop=shop,
@@ -400,30 +427,32 @@ def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
     )
 
 
-def _cards(rows, conditions) -> tuple[ProductCard, ...]:
+def _card(row, summary: Summary) -> ProductCard:
+    return ProductCard(
+        id=row.id, name=row.name, category_id=row.category_id, category=row.category,
+        best_price=summary.best_price, price_rrc=summary.best_price_rrc, offer_count=summary.offer_count,
+        in_stock=summary.in_stock, best_offer_id=summary.best_offer_id, created_at=row.created_at,
+    )
+
+
+def _summary_card(row) -> ProductCard:
+    return _card(row, Summary(True, row.best_offer_id, row.best_price, row.best_price_rrc, row.offer_count,
+                              row.in_stock))
+
+
+def _filtered_cards(rows, on_product, on_offer) -> tuple[ProductCard, ...]:
+    """Cards whose figures come from the offers matching the filters (a shop's price, not the best overall)."""
     if not rows:
         return ()
-    # One query for the whole page's offers (no per-card queries), narrowed by the same filters; the cards'
-    # figures come from exactly these offers.
+    # One query for the whole page's offers (no per-card queries).
     offers = db.session.execute(
         _offers_joined(Offer.id, Offer.product_id, Offer.shop_id, Offer.price, Offer.price_rrc, Offer.quantity)
-        .where(*conditions, Offer.product_id.in_([row.id for row in rows]))
+        .where(*on_product, *SELLABLE_OFFER, *on_offer, Offer.product_id.in_([row.id for row in rows]))
     ).all()
     by_product = defaultdict(list)
     for offer in offers:
         by_product[offer.product_id].append(offer)
-    cards = []
-    for row in rows:
-        product_offers = by_product[row.id]
-        best = _best(product_offers)
-        cards.append(ProductCard(
-            id=row.id, name=row.name, category_id=row.category_id, category=row.category,
-            best_price=best.price, price_rrc=best.price_rrc,
-            offer_count=len({offer.shop_id for offer in product_offers}),
-            in_stock=any(offer.quantity > 0 for offer in product_offers), best_offer_id=best.id,
-            created_at=row.created_at,
-        ))
-    return tuple(cards)
+    return tuple(_card(row, summarise(True, by_product[row.id])) for row in rows)
 
 
 def _facet_sort_key(value: str):
@@ -443,11 +472,12 @@ def _facets(query: CatalogQuery) -> tuple[Facet, ...]:
     A value's count ignores the filter on its own parameter (values of one parameter are alternatives), so
     choosing "Цвет: синий" still shows how many are black.
     """
+    on_product, on_offer = _conditions(query, with_params=False)
     statement = (
         _offers_joined(Parameter.name, OfferParameter.value, func.count(Offer.product_id.distinct()))
         .join(OfferParameter, OfferParameter.offer_id == Offer.id)
         .join(Parameter, Parameter.id == OfferParameter.parameter_id)
-        .where(*_flat(_conditions(query, with_params=False)))
+        .where(*on_product, *SELLABLE_OFFER, *on_offer)
         .group_by(Parameter.name, OfferParameter.value)
     )
     for name, values in query.params.items():
@@ -543,16 +573,9 @@ def _product_detail(product_id: int) -> ProductDetail:
 def _related(product: ProductDetail) -> tuple[RelatedProduct, ...]:
     if not product.category.is_active:
         return ()
-    on_offer = [Offer.is_active, Shop.accepting_orders]
-    best_price = (
-        select(func.min(Offer.price)).join(Shop, Shop.id == Offer.shop_id)
-        .where(Offer.product_id == Product.id, *on_offer).scalar_subquery()
-    )
     rows = db.session.execute(
-        _products_on_sale(
-            [Product.is_active, Product.category_id == product.category.id, Product.id != product.id], on_offer,
-            Product.id, Product.name, type_coerce(best_price, Money),
-        )
+        select(Product.id, Product.name, Product.best_price)
+        .where(Product.on_sale, Product.category_id == product.category.id, Product.id != product.id)
         .order_by(Product.name, Product.id)
         .limit(RELATED_LIMIT)
     ).all()

@@ -6,9 +6,13 @@ pagination) for HTMX requests to the same URL. Every filter, the sort and the pa
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from storefront.catalog.cache import LISTS, cached
 from storefront.catalog.services import (
     CatalogQuery,
     InvalidFilter,
@@ -17,7 +21,8 @@ from storefront.catalog.services import (
     search_catalog,
 )
 from storefront.errors import NotFound
-from storefront.htmx import render_page_or_partial
+from storefront.htmx import is_partial
+from storefront.templating import fill_shared, render_shared
 
 bp = Blueprint("catalog", __name__)
 
@@ -58,12 +63,24 @@ def _render_list(endpoint: str, path_args: dict, fixed: dict):
             return url_for("catalog.index", **args)
         return url_for("catalog.show_category", category_id=category_id, **args)
 
-    html = render_page_or_partial(
-        "catalog/index.html", "catalog/_results.html", result=result, query=query, errors=errors,
-        args=request.args, fixed=fixed_args, list_url=url_for(endpoint, **path_args), page_url=page_url,
-        browse_url=browse_url,
-    )
-    return html, status
+    context = {
+        "result": result, "query": query, "errors": errors, "args": request.args, "fixed": fixed_args,
+        "list_url": url_for(endpoint, **path_args), "page_url": page_url, "browse_url": browse_url,
+    }
+    results_html = _results_html(context) if not errors else Markup(render_template("catalog/_results.html", **context))
+    if is_partial():
+        return results_html, status
+    return render_template("catalog/index.html", results_html=results_html, **context), status
+
+
+def _results_html(context: dict) -> Markup:
+    """The results fragment, rendered once per URL and catalog generation and shared by every visitor.
+
+    It depends only on the URL (the query and the raw filter values it shows) and the catalog's data, so it is
+    cached with the lists; only the CSRF token in its add-to-cart forms is the visitor's own.
+    """
+    key = hashlib.sha256(f"{request.endpoint} {request.full_path}".encode()).hexdigest()
+    return fill_shared(cached(f"html:{key}", [LISTS], lambda: render_shared("catalog/_results.html", **context)))
 
 
 @bp.get("/")

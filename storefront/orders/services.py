@@ -28,6 +28,7 @@ from storefront.cart.services import (
     unavailable_reason,
 )
 from storefront.catalog.cache import invalidate_catalog_after_commit
+from storefront.catalog.summary import refresh_product_summaries
 from storefront.catalog.models import Offer, Product
 from storefront.database import utcnow
 from storefront.errors import Conflict, DomainError, Forbidden, NotFound
@@ -333,10 +334,12 @@ def _return_stock(items: list[OrderItem]) -> None:
 
 
 def _stock_changed(offer_ids: list[int | None]) -> None:
-    """Cached catalog pages of these offers' products show stale stock once this transaction commits."""
+    """Stock moved by bulk UPDATEs (the ORM did not see it): refresh these products' catalog summaries now and
+    their cached pages once this transaction commits."""
     ids = sorted({offer_id for offer_id in offer_ids if offer_id is not None})
     if ids:
         product_ids = db.session.scalars(select(Offer.product_id).where(Offer.id.in_(ids))).all()
+        refresh_product_summaries(product_ids)
         invalidate_catalog_after_commit(product_ids=product_ids)
 
 

@@ -13,6 +13,7 @@ refused with a clear message.
 
 from __future__ import annotations
 
+import codecs
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,12 +114,28 @@ SEQ_TAG, MAP_TAG = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 MAX_DEPTH = 16
 
 
+class _Source:
+    """The document handed to the loader a slice at a time: given a whole string, libyaml first copies all of
+    it as UTF-8. Named as a string source is, so the loader's messages read the same."""
+
+    name = "<unicode string>"
+
+    def __init__(self, data: str | bytes, start: int = 0):
+        self.data = data
+        self.position = start
+
+    def read(self, size: int) -> str | bytes:
+        piece = self.data[self.position:self.position + size]
+        self.position += len(piece)
+        return piece
+
+
 class _Reader:
     """Builds plain values from the loader's event stream, one good at a time (a node graph of a 100,000-good
     file would need over a gigabyte). Scalars are resolved and constructed exactly as safe_load does."""
 
-    def __init__(self, text: str, max_nodes: int):
-        self.loader = SafeLoader(text)
+    def __init__(self, source: _Source, max_nodes: int):
+        self.loader = SafeLoader(source)
         self.max_nodes = max_nodes
         self.count = 0
 
@@ -235,7 +252,27 @@ def decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PriceListInvalid([Problem(f"The file is not UTF-8 text (byte {exc.start}).")]) from None
+        raise _not_utf8(exc.start) from None
+
+
+def _not_utf8(byte: int) -> PriceListInvalid:
+    return PriceListInvalid([Problem(f"The file is not UTF-8 text (byte {byte}).")])
+
+
+def _utf8_source(raw: bytes, step: int = 1 << 20) -> _Source | None:
+    """The bytes after any BOM if they are UTF-8 text, checked a slice at a time as `decode` would check them
+    (without a decoded copy of the whole file); None when the text is blank."""
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    position, blank = start, True
+    while position < len(raw):
+        final = position + step >= len(raw)
+        try:  # not final: a character cut at the slice's end is left for the next slice
+            text, consumed = codecs.utf_8_decode(raw[position:position + step], "strict", final)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(position - start + exc.start) from None  # counted after the BOM, as `decode` does
+        blank = blank and (not text or text.isspace())
+        position += consumed
+    return None if blank else _Source(raw, start)
 
 
 # ------------------------------------------------------------------------------------------------- validating
@@ -540,12 +577,17 @@ def parse_price_list(raw: bytes | str, limits: Limits = Limits()) -> PriceList:
     size = utf8_size(raw) if isinstance(raw, str) else len(raw)
     if size > limits.max_bytes:
         raise PriceListInvalid([Problem(f"The file is {size:,} bytes; the limit is {limits.max_bytes:,}.")])
-    text = raw if isinstance(raw, str) else decode(raw)
-    if not text.strip():
+    # The text is read as it is, never decoded, stripped or encoded whole: each copy of a 30 MB list costs as
+    # much memory as the 100,000 goods parsed from it.
+    if isinstance(raw, str):
+        source = None if not raw or raw.isspace() else _Source(raw)
+    else:
+        source = _utf8_source(raw)
+    if source is None:
         raise PriceListInvalid([Problem("The file is empty.")])
     max_nodes = limits.max_goods * NODES_PER_GOOD + limits.max_categories * 6 + 100
     validator = _Validator(limits)
-    return validator.finish(_Reader(text, max_nodes).read(validator.good))
+    return validator.finish(_Reader(source, max_nodes).read(validator.good))
 
 
 # ---------------------------------------------------------------------------------------------------- writing

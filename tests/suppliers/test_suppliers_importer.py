@@ -38,6 +38,10 @@ def params_of(offer):
     return {p.parameter.name: (p.value, p.value_type) for p in offer.parameters}
 
 
+def offer_reads(statements):
+    return [s for s in statements if s.lstrip().startswith("SELECT") and "FROM offer" in s]
+
+
 def snapshot():
     """Everything the importer may write, to prove that a refused import wrote nothing."""
     return {
@@ -120,6 +124,53 @@ def test_vanished_goods_are_deactivated_not_deleted_and_come_back(session):
     result = import_text(shop, price_list("Связной", goods))
     assert (result.updated, result.unchanged) == (2, 1)
     assert all(o.is_active for o in offers_of(shop).values())
+
+
+def test_lists_longer_than_a_chunk_are_compared_a_chunk_at_a_time(session, monkeypatch):
+    """Chunks of two goods: shared names, renames, parameters and vanished goods across chunk boundaries come out
+    as with one chunk, and the shop's offers are read a chunk at a time."""
+    from storefront.suppliers import importer
+
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    shop = ShopFactory(name="Связной")
+    goods = [good(n, f"Phone {n % 3}", model=f"m/{n}", price=100 + n, parameters={"Цвет": f"c{n % 2}"})
+             for n in range(1, 8)]
+    result = import_text(shop, price_list("Связной", goods))
+    assert (result.created, result.updated, result.unchanged, result.deactivated) == (7, 0, 0, 0)
+    offers = offers_of(shop)
+    assert len({offer.product_id for offer in offers.values()}) == 3
+    phone_1 = offers[1].product  # goods 1, 4 and 7 are in three chunks: one product, found by all their models
+    assert offers[4].product_id == offers[7].product_id == phone_1.id
+    assert all(f"m/{n}" in phone_1.search_text for n in (1, 4, 7))
+    assert {ext: params_of(offer) for ext, offer in offers.items()} == {n: {"Цвет": (f"c{n % 2}", "str")} for n in range(1, 8)}
+
+    with count_statements() as chunked:
+        result = import_text(shop, price_list("Связной", goods))
+    assert (result.created, result.updated, result.unchanged, result.deactivated) == (0, 0, 7, 0)
+    assert writes(chunked) == []
+    monkeypatch.setattr(importer, "CHUNK", 5000)
+    with count_statements() as whole:
+        import_text(shop, price_list("Связной", goods))
+    # Each chunk reads its offers and their parameters; one more read finds the vanished offers.
+    assert (len(offer_reads(chunked)), len(offer_reads(whole))) == (4 * 2 + 1, 2 + 1)
+    monkeypatch.setattr(importer, "CHUNK", 2)
+
+    # 2 and 5 vanish; 3 gets other parameters, 4 a new name, 6 a lower price; 8 is new and shares "Phone 2".
+    goods[2]["parameters"] = {"Цвет": "белый"}
+    goods[3]["name"] = "Phone 9"
+    goods[5]["price"] = 50
+    changed = [g for g in goods if g["id"] not in (2, 5)] + [good(8, "Phone 2", model="m/8")]
+    result = import_text(shop, price_list("Связной", changed))
+    assert (result.created, result.updated, result.unchanged, result.deactivated) == (1, 3, 2, 2)
+    offers = offers_of(shop)
+    assert {ext for ext, offer in offers.items() if not offer.is_active} == {2, 5}
+    assert params_of(offers[3]) == {"Цвет": ("белый", "str")} and offers[6].price == Decimal("50.00")
+    assert offers[4].product.name == "Phone 9" and offers[4].product_id != phone_1.id
+    assert offers[8].product_id == offers[2].product_id and "m/8" in offers[8].product.search_text
+    # The vanished goods come back as updates, each in its chunk.
+    result = import_text(shop, price_list("Связной", [*changed, goods[1], goods[4]]))
+    assert (result.created, result.updated, result.unchanged, result.deactivated) == (0, 2, 6, 0)
+    assert all(offer.is_active for offer in offers_of(shop).values())
 
 
 def test_invalid_file_changes_nothing(session):
@@ -281,3 +332,23 @@ def test_seed_demo_imports_the_samples_through_the_importer_and_is_idempotent(se
     assert [(email, role) for email, role, _ in second] == [(email, role) for email, role, _ in first]
     assert all(created for *_, created in first) and not any(created for *_, created in second)
     assert writes(statements) == []
+
+
+def test_imports_keep_the_catalog_summaries_the_lists_read(app, session):
+    from storefront.catalog.filters import CatalogQuery
+    from storefront.catalog.services import search_catalog
+
+    app.config["CATALOG_CACHE_TTL"] = 0  # read the lists straight from the database
+
+    def card(name):
+        return next((c for c in search_catalog(CatalogQuery(q=name)).items if c.name == name), None)
+
+    shop = ShopFactory(name="Связной")
+    goods = [good(1, "Phone A", price=100, quantity=3), good(2, "Phone B", price=200)]
+    import_text(shop, price_list("Связной", goods))
+    assert card("Phone A").best_price == Decimal("100.00") and card("Phone A").in_stock
+    goods[0].update(price="90.50", quantity=0)
+    import_text(shop, price_list("Связной", goods[:1]))  # Phone B vanishes from the list
+    a = card("Phone A")
+    assert (a.best_price, a.in_stock) == (Decimal("90.50"), False)
+    assert card("Phone B") is None  # its only offer was deactivated: off sale

@@ -1,5 +1,6 @@
 """Parsing and validating price lists: every bad input is a PriceListInvalid naming the item and the field."""
 
+import codecs
 from decimal import Decimal
 
 import pytest
@@ -61,6 +62,18 @@ def test_oversized_file_and_too_many_nodes_are_refused():
 
 def test_not_utf8_is_refused():
     assert any("not UTF-8" in m for _, _, m in problems("shop: Связной".encode("cp1251")))
+
+
+def test_bytes_are_read_as_utf8_across_slices_as_text_is():
+    # Bytes are checked a 1 MiB slice at a time and never decoded whole: 11 ASCII bytes first put the 1 MiB mark
+    # inside a two-byte "ё".
+    text = "shop: S\n#  " + "ё" * 600_000 + "\n"
+    raw = text.encode()
+    assert problems(raw) == problems(text) == problems(codecs.BOM_UTF8 + raw) == [("file", "goods", "goods is missing")]
+    bad = raw + b"\xff"
+    expected = [("file", None, f"The file is not UTF-8 text (byte {len(raw)}).")]
+    assert problems(bad) == problems(codecs.BOM_UTF8 + bad) == expected  # counted after a BOM, as ever
+    assert problems(" \u00a0\n".encode()) == problems(" \u00a0\n") == [("file", None, "The file is empty.")]
 
 
 def test_missing_misspelt_and_wrong_keys_name_item_and_field():

@@ -1,0 +1,152 @@
+"""Each product's catalog summary: on sale or not, best offer and price, supplier count, stock.
+
+The catalog lists goods by these columns on `products` (indexed per sort order), so a page of cards is one
+indexed read however many offers there are, instead of an aggregate over every matching offer.
+
+Who keeps them right:
+- any ORM change to an offer, a product, a shop's `accepting_orders` or a category's `is_active` refreshes
+  the products concerned when the session flushes (a listener below), inside the same transaction;
+- bulk writers that bypass the ORM (the price-list importer, checkout's stock updates) call
+  `refresh_product_summaries(ids)` themselves, also before they commit.
+
+A refresh rewrites only the rows whose summary really changed, so re-importing an unchanged list writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from itertools import chain
+from typing import NamedTuple, TypeVar
+
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import bindparam, event, inspect, select, union, update
+from sqlalchemy.engine import Connection
+
+from storefront.catalog.models import Category, Offer, Product
+from storefront.extensions import db
+from storefront.suppliers.models import Shop
+
+CHUNK = 2000  # product ids per IN (...) list
+T = TypeVar("T")  # an offer-like row: id, shop_id, price, price_rrc, quantity
+
+
+class Summary(NamedTuple):
+    on_sale: bool
+    best_offer_id: int | None
+    best_price: Decimal | None
+    best_price_rrc: Decimal | None
+    offer_count: int
+    in_stock: bool
+
+
+NOT_ON_SALE = Summary(False, None, None, None, 0, False)
+_products = Product.__table__
+
+
+def best_offer(offers: Iterable[T]) -> T | None:
+    """The offer a shopper would buy: the cheapest one in stock, else the cheapest."""
+    return min(offers, key=lambda o: (o.quantity <= 0, o.price, o.id), default=None)
+
+
+def summarise(listed: bool, sellable_offers: Sequence) -> Summary:
+    """The summary of a product that is `listed` (it and its category active) with these sellable offers."""
+    best = best_offer(sellable_offers)
+    if not listed or best is None:
+        return NOT_ON_SALE
+    return Summary(
+        on_sale=True, best_offer_id=best.id, best_price=best.price, best_price_rrc=best.price_rrc,
+        offer_count=len({offer.shop_id for offer in sellable_offers}),
+        in_stock=any(offer.quantity > 0 for offer in sellable_offers),
+    )
+
+
+def refresh_product_summaries(product_ids: Iterable[int], connection: Connection | None = None) -> int:
+    """Recompute these products' summaries, writing only those that changed; returns how many changed."""
+    connection = connection or db.session.connection()
+    ids = sorted(set(product_ids))
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        changed += _refresh_chunk(connection, ids[start:start + CHUNK])
+    return changed
+
+
+def _refresh_chunk(connection: Connection, ids: list[int]) -> int:
+    offers = defaultdict(list)
+    for offer in connection.execute(
+        select(Offer.id, Offer.product_id, Offer.shop_id, Offer.price, Offer.price_rrc, Offer.quantity)
+        .join(Shop, Shop.id == Offer.shop_id)
+        .where(Offer.product_id.in_(ids), Offer.is_active, Shop.accepting_orders)
+    ):
+        offers[offer.product_id].append(offer)
+    stale = []
+    for row in connection.execute(
+        select(Product.id, (Product.is_active & Category.is_active).label("listed"), *_summary_columns())
+        .join(Category, Category.id == Product.category_id)
+        .where(Product.id.in_(ids))
+    ):
+        summary = summarise(bool(row.listed), offers[row.id])
+        if Summary(*row[2:]) != summary:
+            stale.append({"product_id": row.id, **summary._asdict()})
+    if stale:
+        connection.execute(
+            update(_products).where(_products.c.id == bindparam("product_id"))
+            .values({name: bindparam(name) for name in Summary._fields}),
+            stale,
+        )
+    return len(stale)
+
+
+def _summary_columns():
+    return [_products.c[name] for name in Summary._fields]
+
+
+# ------------------------------------------------------------------------------------- changes made via the ORM
+
+_WATCHED = {
+    Offer: ("product_id", "shop_id", "price", "price_rrc", "quantity", "is_active"),
+    Product: ("is_active", "category_id"),
+    Shop: ("accepting_orders",),
+    Category: ("is_active",),
+}
+
+
+def _changed(obj, names: Sequence[str]) -> bool:
+    state = inspect(obj)
+    return state.pending or state.deleted or any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _products_of(connection: Connection, shop_ids: set[int], category_ids: set[int]) -> set[int]:
+    queries = []
+    if shop_ids:
+        queries.append(select(Offer.product_id).where(Offer.shop_id.in_(sorted(shop_ids))))
+    if category_ids:
+        queries.append(select(Product.id).where(Product.category_id.in_(sorted(category_ids))))
+    return set(connection.scalars(union(*queries))) if queries else set()
+
+
+def _after_flush(session, _flush_context) -> None:
+    product_ids, shop_ids, category_ids = set(), set(), set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        names = _WATCHED.get(type(obj))
+        if names is None or not _changed(obj, names):
+            continue
+        if isinstance(obj, Offer):
+            # Both products, when an offer moved from one to another.
+            product_ids.update(value for value in inspect(obj).attrs.product_id.history.sum() if value is not None)
+            product_ids.add(obj.product_id)
+        elif isinstance(obj, Product):
+            if obj not in session.deleted:
+                product_ids.add(obj.id)
+        elif isinstance(obj, Shop):
+            shop_ids.add(obj.id)
+        else:
+            category_ids.add(obj.id)
+    if product_ids or shop_ids or category_ids:
+        connection = session.connection()
+        refresh_product_summaries(product_ids | _products_of(connection, shop_ids, category_ids), connection)
+
+
+if not event.contains(FlaskSession, "after_flush", _after_flush):
+    event.listen(FlaskSession, "after_flush", _after_flush)

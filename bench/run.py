@@ -5,7 +5,9 @@
 
 Starts `gunicorn wsgi:app` (production config, a random SECRET_KEY, no Redis) on a free local port, waits for
 /healthz, warms each path up, measures it, prints a table (throughput also as a percentage of /ping measured
-in the same run) and writes JSON to bench/results/. gunicorn is stopped at the end, on errors too.
+in the same round, and the server's CPU time per request — gunicorn's and PostgreSQL's — with the share of
+/ping's throughput that cost allows) and writes JSON to bench/results/. `--rounds N` repeats everything and
+reports medians: on a shared VM whose CPU share comes and goes, single runs can differ twofold. gunicorn is stopped at the end, on errors too.
 Without `wrk` on PATH a small Python load generator (threads, keep-alive) stands in; its ceiling is lower.
 """
 
@@ -20,6 +22,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,6 +129,30 @@ class Server:
             return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def server_cpu_seconds(process_group: int) -> float | None:
+    """CPU time used so far by gunicorn (its process group) and PostgreSQL's processes; None without /proc.
+
+    Divided by the requests served, it is what a request costs the server, however much of the machine's CPU
+    the run was given: on a shared VM throughput swings with the CPU share, the cost per request does not.
+    """
+    if not os.path.exists("/proc/self/stat"):
+        return None
+    ticks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as stat:
+                command, fields = stat.read().split(" (", 1)[1].rsplit(") ", 1)
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+        fields = fields.split()
+        # After the command: state, ppid, pgrp, … utime is the 14th field of the line, stime the 15th.
+        if int(fields[2]) == process_group or command.startswith("postgres"):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --- load generators -------------------------------------------------------------------------------------
@@ -258,17 +285,41 @@ def fmt(value, spec: str = ".1f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def combine_rounds(measured: list[dict]) -> list[dict]:
+    """One row per path: medians over the rounds, "% ping" against the /ping of the same round.
+
+    On a machine whose CPU share comes and goes (a shared VM), a path and the /ping measured just before it
+    see the same share; medians over several rounds drop the bursts.
+    """
+    ping_by_round = {r["round"]: r["rps"] for r in measured if r["path"] == BASELINE}
+    rows = []
+    for path in dict.fromkeys(r["path"] for r in measured):
+        runs = [r for r in measured if r["path"] == path]
+        shares = [100 * r["rps"] / ping_by_round[r["round"]] for r in runs if ping_by_round.get(r["round"])]
+        row = {"path": path, "status": runs[0]["status"], "rounds": len(runs),
+               "pct_of_ping": round(statistics.median(shares), 1) if shares else None,
+               "non_2xx": sum(r["non_2xx"] for r in runs), "errors": sum(r["errors"] for r in runs)}
+        for name in ("rps", "p50_ms", "p90_ms", "p99_ms", "cpu_ms"):
+            values = [r[name] for r in runs if r.get(name) is not None]
+            row[name] = statistics.median(values) if values else None
+        rows.append(row)
+    ping_cpu = next((row["cpu_ms"] for row in rows if row["path"] == BASELINE), None)
+    for row in rows:
+        # What the path would get of /ping's throughput on the same CPU: the inverse ratio of their costs.
+        row["cpu_pct_of_ping"] = round(100 * ping_cpu / row["cpu_ms"], 1) if ping_cpu and row["cpu_ms"] else None
+    return rows
+
+
 def print_table(results: list[dict]) -> None:
-    baseline = next((r["rps"] for r in results if r["path"] == BASELINE), None)
     header = f"{'path':<32} {'status':>6} {'req/s':>9} {'% ping':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} " \
-             f"{'non-2xx':>8} {'errors':>7}"
+             f"{'non-2xx':>8} {'errors':>7} {'CPU ms':>7} {'% ping CPU':>10}"
     print(header)
     print("-" * len(header))
     for r in results:
-        share = 100 * r["rps"] / baseline if baseline else None
-        r["pct_of_ping"] = round(share, 1) if share is not None else None
+        share = r["pct_of_ping"]
         print(f"{r['path'][:32]:<32} {r['status']:>6} {r['rps']:>9.1f} {fmt(share):>7} {fmt(r['p50_ms'], '.2f'):>8} "
-              f"{fmt(r['p90_ms'], '.2f'):>8} {fmt(r['p99_ms'], '.2f'):>8} {r['non_2xx']:>8} {r['errors']:>7}")
+              f"{fmt(r['p90_ms'], '.2f'):>8} {fmt(r['p99_ms'], '.2f'):>8} {r['non_2xx']:>8} {r['errors']:>7} "
+              f"{fmt(r.get('cpu_ms'), '.2f'):>7} {fmt(r.get('cpu_pct_of_ping')):>10}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,12 +334,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--redis-url", help="give the app a Redis (default: none, jobs in-process)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every path (and /ping) this many times; medians are reported")
     parser.add_argument("--label", default="", help="free text stored in the JSON (e.g. the scenario)")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= MAX_DURATION or not 0 <= args.warmup <= MAX_DURATION:
         parser.error(f"--duration and --warmup must be within 0..{MAX_DURATION} seconds")
     if not 1 <= args.connections <= MAX_CONNECTIONS:
         parser.error(f"--connections must be within 1..{MAX_CONNECTIONS}")
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be within 1..20")
     if args.threads < 1 or args.workers < 1 or args.gunicorn_threads < 1:
         parser.error("--threads, --workers and --gunicorn-threads must be at least 1")
     paths = [BASELINE] + [p for p in dict.fromkeys(args.path or ["/healthz", "/"]) if p != BASELINE]
@@ -309,32 +364,39 @@ def main(argv: list[str] | None = None) -> int:
                     extra_env)
     # SIGTERM (e.g. a CI timeout) must still reach the `finally` that stops gunicorn.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    results = []
+    measured = []
     try:
         server.start()
         print(f"gunicorn on {server.base}: {args.workers} workers x {args.gunicorn_threads} threads; "
-              f"{tool}, {args.connections} connections, {args.duration:g}s per path")
-        for path in paths:
-            encoded = encode_path(path)
-            status = probe(server.base, encoded)
-            if args.warmup:
-                load(server.base + encoded, args.warmup, args.connections, args.threads)
-            figures = load(server.base + encoded, args.duration, args.connections, args.threads)
-            figures.pop("raw", None)
-            results.append({"path": path, "status": status, **figures})
+              f"{tool}, {args.connections} connections, {args.duration:g}s per path, {args.rounds} round(s)")
+        for round_number in range(1, args.rounds + 1):
+            for path in paths:
+                encoded = encode_path(path)
+                status = probe(server.base, encoded)
+                if args.warmup:
+                    load(server.base + encoded, args.warmup, args.connections, args.threads)
+                cpu_before = server_cpu_seconds(server.process.pid)
+                figures = load(server.base + encoded, args.duration, args.connections, args.threads)
+                cpu_after = server_cpu_seconds(server.process.pid)
+                figures.pop("raw", None)
+                figures["cpu_ms"] = (round(1000 * (cpu_after - cpu_before) / figures["requests"], 3)
+                                     if cpu_before is not None and figures["requests"] else None)
+                measured.append({"path": path, "status": status, "round": round_number, **figures})
     except RuntimeError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     finally:
         server.stop()
 
+    results = combine_rounds(measured)
     print_table(results)
     report = {
         "started_at": stamp, "commit": git_commit(), "label": args.label, "tool": tool,
         "cpu_count": os.cpu_count(), "workers": args.workers, "gunicorn_threads": args.gunicorn_threads,
         "connections": args.connections, "wrk_threads": args.threads, "duration_s": args.duration,
         "warmup_s": args.warmup, "database": database_url(args.database_url).rsplit("@", 1)[-1],
-        "dataset": dataset_summary(args.database_url), "results": results,
+        "dataset": dataset_summary(args.database_url), "rounds": args.rounds, "results": results,
+        "measurements": measured,
     }
     out = RESULTS_DIR / f"{stamp}.json"
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -5,10 +5,21 @@ No commit helpers live here: services flush, the request boundary commits.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    any_,
+    bindparam,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names keep migrations reviewable and portable between SQLite and PostgreSQL.
@@ -22,7 +33,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -36,14 +47,14 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given for a timezone-aware column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Money(TypeDecorator):
@@ -72,3 +83,12 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+def one_of(column, values: list, dialect: str) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `= ANY(array)`: one parameter instead of thousands, half the time."""
+    if dialect == "postgresql":
+        # Text, not VARCHAR(n): casting to VARCHAR(n)[] would silently cut longer values to n characters.
+        kind = Text() if isinstance(column.type, String) else column.type
+        return column == any_(bindparam(None, values, type_=ARRAY(kind)))
+    return column.in_(values)

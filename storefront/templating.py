@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from decimal import Decimal
 
 from flask import Flask, current_app, render_template
@@ -30,8 +32,14 @@ def init_app(app: Flask) -> None:
         return {"shop_name": app.config["STOREFRONT_NAME"]}
 
 
-# Stands in for the CSRF token in HTML rendered once and served to many sessions (see `render_shared`).
-CSRF_SLOT = "__storefront_csrf_slot__"
+def _csrf_slot() -> str:
+    """Stands in for the CSRF token in HTML rendered once and served to many sessions (see `render_shared`).
+
+    Derived from the secret key: the same in every process sharing a cache, and unknown to anyone who might
+    put it in a search (the text is shown in the fragment) to have a visitor's token printed there.
+    """
+    digest = hmac.new(current_app.secret_key.encode(), b"storefront csrf slot", hashlib.sha256).hexdigest()
+    return f"__csrf_{digest[:32]}__"
 
 
 def render_shared(template: str, **context) -> str:
@@ -40,9 +48,10 @@ def render_shared(template: str, **context) -> str:
     Fill the slot with `fill_shared(html)` for each response. Everything else in the template must depend
     only on `context`, never on the visitor.
     """
-    return render_template(template, csrf_token=lambda: CSRF_SLOT, **context)
+    slot = _csrf_slot()
+    return render_template(template, csrf_token=lambda: slot, **context)
 
 
 def fill_shared(html: str) -> Markup:
     """HTML from `render_shared` with this session's CSRF token put in (the token is URL-safe: no escaping)."""
-    return Markup(html.replace(CSRF_SLOT, generate_csrf()))
+    return Markup(html.replace(_csrf_slot(), generate_csrf()))

@@ -21,10 +21,23 @@ from itertools import chain
 from typing import NamedTuple, TypeVar
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import bindparam, event, inspect, select, union, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Numeric,
+    bindparam,
+    event,
+    inspect,
+    select,
+    text,
+    union,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from storefront.catalog.models import Category, Offer, Product
+from storefront.database import one_of
 from storefront.extensions import db
 from storefront.suppliers.models import Shop
 
@@ -73,29 +86,55 @@ def refresh_product_summaries(product_ids: Iterable[int], connection: Connection
 
 
 def _refresh_chunk(connection: Connection, ids: list[int]) -> int:
+    dialect = connection.dialect.name
     offers = defaultdict(list)
     for offer in connection.execute(
         select(Offer.id, Offer.product_id, Offer.shop_id, Offer.price, Offer.price_rrc, Offer.quantity)
         .join(Shop, Shop.id == Offer.shop_id)
-        .where(Offer.product_id.in_(ids), Offer.is_active, Shop.accepting_orders)
+        .where(one_of(Offer.product_id, ids, dialect), Offer.is_active, Shop.accepting_orders)
     ):
         offers[offer.product_id].append(offer)
     stale = []
     for row in connection.execute(
         select(Product.id, (Product.is_active & Category.is_active).label("listed"), *_summary_columns())
         .join(Category, Category.id == Product.category_id)
-        .where(Product.id.in_(ids))
+        .where(one_of(Product.id, ids, dialect))
     ):
         summary = summarise(bool(row.listed), offers[row.id])
         if Summary(*row[2:]) != summary:
-            stale.append({"product_id": row.id, **summary._asdict()})
+            stale.append((row.id, summary))
     if stale:
-        connection.execute(
-            update(_products).where(_products.c.id == bindparam("product_id"))
-            .values({name: bindparam(name) for name in Summary._fields}),
-            stale,
-        )
+        (_write_postgresql if dialect == "postgresql" else _write_rows)(connection, stale)
     return len(stale)
+
+
+def _write_rows(connection: Connection, stale: list[tuple[int, Summary]]) -> None:
+    connection.execute(
+        update(_products).where(_products.c.id == bindparam("product_id"))
+        .values({name: bindparam(name) for name in Summary._fields}),
+        [{"product_id": product_id, **summary._asdict()} for product_id, summary in stale],
+    )
+
+
+# One UPDATE from arrays: an executemany of thousands of single-row UPDATEs costs PostgreSQL three times as long.
+_UPDATE_FROM_ARRAYS = text("""
+    UPDATE products AS p SET on_sale = v.on_sale, best_offer_id = v.best_offer_id, best_price = v.best_price,
+        best_price_rrc = v.best_price_rrc, offer_count = v.offer_count, in_stock = v.in_stock
+    FROM unnest(:ids, :on_sale, :best_offer_id, :best_price, :best_price_rrc, :offer_count, :in_stock)
+        AS v(id, on_sale, best_offer_id, best_price, best_price_rrc, offer_count, in_stock)
+    WHERE p.id = v.id
+""").bindparams(
+    bindparam("ids", type_=ARRAY(Integer)), bindparam("on_sale", type_=ARRAY(Boolean)),
+    bindparam("best_offer_id", type_=ARRAY(Integer)), bindparam("best_price", type_=ARRAY(Numeric(12, 2))),
+    bindparam("best_price_rrc", type_=ARRAY(Numeric(12, 2))), bindparam("offer_count", type_=ARRAY(Integer)),
+    bindparam("in_stock", type_=ARRAY(Boolean)),
+)
+
+
+def _write_postgresql(connection: Connection, stale: list[tuple[int, Summary]]) -> None:
+    columns = list(zip(*(summary for _, summary in stale), strict=True))
+    connection.execute(_UPDATE_FROM_ARRAYS, {"ids": [product_id for product_id, _ in stale],
+                                             **{name: list(values) for name, values in zip(Summary._fields, columns, strict=True)}})
 
 
 def _summary_columns():

@@ -36,16 +36,11 @@ from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Row,
-    String,
-    Text,
-    any_,
-    bindparam,
     delete,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import QueryableAttribute, defer
@@ -61,7 +56,7 @@ from storefront.catalog.models import (
 )
 from storefront.catalog.services import search_text_for
 from storefront.catalog.summary import refresh_product_summaries
-from storefront.database import utcnow
+from storefront.database import one_of, utcnow
 from storefront.errors import DomainError
 from storefront.extensions import db
 from storefront.suppliers.fetch import fetch_price_list
@@ -103,12 +98,7 @@ def chunks(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
 
 
 def _one_of(column: QueryableAttribute, values: list) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `= ANY(array)`: one parameter instead of 5,000 takes half the time."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Text, not VARCHAR(n): casting to VARCHAR(n)[] would silently cut longer values to n characters.
-        kind = Text() if isinstance(column.type, String) else column.type
-        return column == any_(bindparam(None, values, type_=ARRAY(kind)))
-    return column.in_(values)
+    return one_of(column, values, db.session.get_bind().dialect.name)
 
 
 def limits() -> Limits:

@@ -153,3 +153,16 @@ def test_python_fallback_measures_and_counts_non_2xx(local_server):
     assert 0 < ok["p50_ms"] <= ok["p90_ms"] <= ok["p99_ms"]
     missing = run.run_python(local_server + "/missing", duration=0.3, connections=1, threads=1)
     assert missing["requests"] > 0 and missing["non_2xx"] == missing["requests"]
+
+
+def test_rounds_report_medians_and_the_share_of_the_same_rounds_ping():
+    def row(path, round_number, rps, p50):
+        return {"path": path, "status": 200, "round": round_number, "rps": rps, "p50_ms": p50, "p90_ms": p50,
+                "p99_ms": p50, "non_2xx": 1, "errors": 0}
+
+    # The machine was twice as fast in round 2: the path keeps half of the ping each round.
+    measured = [row("/ping", 1, 1000, 2), row("/", 1, 500, 8), row("/ping", 2, 2000, 1), row("/", 2, 1000, 4),
+                row("/ping", 3, 1500, 3), row("/", 3, 750, 5)]
+    ping, page = run.combine_rounds(measured)
+    assert (ping["path"], ping["pct_of_ping"], ping["rps"]) == ("/ping", 100.0, 1500)
+    assert (page["pct_of_ping"], page["rps"], page["p50_ms"], page["non_2xx"], page["rounds"]) == (50.0, 750, 5, 3, 3)

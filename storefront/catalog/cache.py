@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, select, union
+from sqlalchemy import event
 
 from storefront.extensions import db
 
@@ -166,25 +166,12 @@ def cached(key: str, generations: Sequence[str], compute: Callable[[], T]) -> T:
     return value
 
 
-def _affected_products(shop_ids: Iterable[int], category_ids: Iterable[int]) -> set[int]:
-    from storefront.catalog.models import Offer, Product, product_extra_categories
-
-    shop_ids, category_ids = sorted(set(shop_ids)), sorted(set(category_ids))
-    queries = []
-    if shop_ids:
-        queries.append(select(Offer.product_id).where(Offer.shop_id.in_(shop_ids)))
-    if category_ids:
-        queries.append(select(Product.id).where(Product.category_id.in_(category_ids)))
-        queries.append(
-            select(product_extra_categories.c.product_id).where(product_extra_categories.c.category_id.in_(category_ids))
-        )
-    if not queries:
-        return set()
-    return set(db.session.scalars(union(*queries)))
-
-
 def _generations(product_ids: Iterable[int], shop_ids: Iterable[int], category_ids: Iterable[int]) -> set[str]:
-    products = set(product_ids) | _affected_products(shop_ids, category_ids)
+    from storefront.catalog.summary import (
+        products_of,  # summary imports the models: load it when used
+    )
+
+    products = set(product_ids) | products_of(db.session.connection(), shop_ids, category_ids)
     return {LISTS} | {product_generation(product_id) for product_id in products}
 
 

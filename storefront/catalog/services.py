@@ -241,11 +241,11 @@ def _like_contains(term: str) -> str:
 # ---------------------------------------------------------------------------------------------------- queries
 
 
-def _sellable():
-    return [Offer.is_active, Product.is_active, Shop.accepting_orders, Category.is_active]
-
-
 SELLABLE_OFFER = (Offer.is_active, Shop.accepting_orders)
+
+
+def _sellable():
+    return [*SELLABLE_OFFER, Product.is_active, Category.is_active]
 
 
 def _offers_joined(*columns):
@@ -256,6 +256,11 @@ def _offers_joined(*columns):
         .join(Product, Product.id == Offer.product_id)
         .join(Category, Category.id == Product.category_id)
     )
+
+
+def _matching_offers(on_product, on_offer, *columns):
+    """Sellable offers passing the query's product and offer filters."""
+    return _offers_joined(*columns).where(*on_product, *SELLABLE_OFFER, *on_offer)
 
 
 def _has_parameter(name: str, values: tuple[str, ...]):
@@ -356,8 +361,7 @@ def _count(query: CatalogQuery, on_product, on_offer) -> int:
 def _page_by_filtered_price(query: CatalogQuery, on_product, on_offer):
     """Price order within offer filters: each product's best price among its matching offers, total included."""
     matching = (
-        _offers_joined(Offer.product_id, Offer.price, Offer.quantity)
-        .where(*on_product, *SELLABLE_OFFER, *on_offer).subquery()
+        _matching_offers(on_product, on_offer, Offer.product_id, Offer.price, Offer.quantity).subquery()
     )
     # The price a card shows: the cheapest offer in stock, else the cheapest (see summary.best_offer).
     best_price = func.coalesce(func.min(case((matching.c.quantity > 0, matching.c.price))), func.min(matching.c.price))
@@ -446,8 +450,9 @@ def _filtered_cards(rows, on_product, on_offer) -> tuple[ProductCard, ...]:
         return ()
     # One query for the whole page's offers (no per-card queries).
     offers = db.session.execute(
-        _offers_joined(Offer.id, Offer.product_id, Offer.shop_id, Offer.price, Offer.price_rrc, Offer.quantity)
-        .where(*on_product, *SELLABLE_OFFER, *on_offer, Offer.product_id.in_([row.id for row in rows]))
+        _matching_offers(on_product, on_offer, Offer.id, Offer.product_id, Offer.shop_id, Offer.price,
+                         Offer.price_rrc, Offer.quantity)
+        .where(Offer.product_id.in_([row.id for row in rows]))
     ).all()
     by_product = defaultdict(list)
     for offer in offers:
@@ -474,10 +479,10 @@ def _facets(query: CatalogQuery) -> tuple[Facet, ...]:
     """
     on_product, on_offer = _conditions(query, with_params=False)
     statement = (
-        _offers_joined(Parameter.name, OfferParameter.value, func.count(Offer.product_id.distinct()))
+        _matching_offers(on_product, on_offer, Parameter.name, OfferParameter.value,
+                         func.count(Offer.product_id.distinct()))
         .join(OfferParameter, OfferParameter.offer_id == Offer.id)
         .join(Parameter, Parameter.id == OfferParameter.parameter_id)
-        .where(*on_product, *SELLABLE_OFFER, *on_offer)
         .group_by(Parameter.name, OfferParameter.value)
     )
     for name, values in query.params.items():

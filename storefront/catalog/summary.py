@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from storefront.catalog.models import Category, Offer, Product
+from storefront.catalog.models import Category, Offer, Product, product_extra_categories
 from storefront.database import one_of
 from storefront.extensions import db
 from storefront.suppliers.models import Shop
@@ -158,12 +158,17 @@ def _changed(obj, names: Sequence[str]) -> bool:
     return state.pending or state.deleted or any(state.attrs[name].history.has_changes() for name in names)
 
 
-def _products_of(connection: Connection, shop_ids: set[int], category_ids: set[int]) -> set[int]:
+def products_of(connection: Connection, shop_ids: Iterable[int], category_ids: Iterable[int]) -> set[int]:
+    """Ids of every product the given shops offer or the given categories hold (main or extra category)."""
+    shop_ids, category_ids = sorted(set(shop_ids)), sorted(set(category_ids))
     queries = []
     if shop_ids:
-        queries.append(select(Offer.product_id).where(Offer.shop_id.in_(sorted(shop_ids))))
+        queries.append(select(Offer.product_id).where(Offer.shop_id.in_(shop_ids)))
     if category_ids:
-        queries.append(select(Product.id).where(Product.category_id.in_(sorted(category_ids))))
+        queries.append(select(Product.id).where(Product.category_id.in_(category_ids)))
+        queries.append(
+            select(product_extra_categories.c.product_id).where(product_extra_categories.c.category_id.in_(category_ids))
+        )
     return set(connection.scalars(union(*queries))) if queries else set()
 
 
@@ -186,7 +191,7 @@ def _after_flush(session, _flush_context) -> None:
             category_ids.add(obj.id)
     if product_ids or shop_ids or category_ids:
         connection = session.connection()
-        refresh_product_summaries(product_ids | _products_of(connection, shop_ids, category_ids), connection)
+        refresh_product_summaries(product_ids | products_of(connection, shop_ids, category_ids), connection)
 
 
 if not event.contains(FlaskSession, "after_flush", _after_flush):

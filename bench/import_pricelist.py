@@ -9,7 +9,8 @@ generates the YAML (Russian/English names, large ids, 3–4 typed parameters a g
 as an ImportJob; a fresh child then runs only `run_import` — the real job: parse, validate, apply, commit — as an
 RQ work-horse would, so its peak RSS is the worker's for that import. Then the same list is queued and imported
 again (unchanged). Reported: file size, wall time, SQL statements (an executemany batch counts once), statements
-that write catalog data, and peak RSS.
+that write catalog data (a PostgreSQL COPY counts once), peak RSS, and the re-import's time as a share of the
+first's. `--repeat N` runs each pair N times and reports medians (and the largest peak RSS).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import io
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -113,18 +115,27 @@ def run(url: str, goods: int, import_id: int) -> dict:
     from sqlalchemy import event
 
     from storefront.extensions import db
+    from storefront.suppliers import importer
     from storefront.suppliers.importer import run_import
     from storefront.suppliers.models import ImportJob, ImportState
 
     with _app(url, goods).app_context():
         statements: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda c, cu, statement, *a: statements.append(statement))
+        insert_rows = importer.insert_rows
+
+        def counted_insert_rows(connection, table, rows):  # a COPY bypasses SQLAlchemy's events: count it here
+            if rows and connection.dialect.name == "postgresql":
+                statements.append(f"COPY {table.name}")
+            insert_rows(connection, table, rows)
+
+        importer.insert_rows = counted_insert_rows
         started = time.perf_counter()
         run_import(import_id)
         elapsed = time.perf_counter() - started
         job = db.session.get(ImportJob, import_id)
         assert job.state == ImportState.SUCCEEDED, job.errors[:3]
-        data_writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        data_writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "COPY"))
                        and "import_jobs" not in s]
         return {"seconds": round(elapsed, 2), "statements": len(statements), "data_writes": len(data_writes),
                 "counts": [job.created_count, job.updated_count, job.unchanged_count, job.deactivated_count],
@@ -143,6 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--goods", type=int, action="append", help="goods in the list (repeat for several sizes)")
+    parser.add_argument("--repeat", type=int, default=1, help="import and re-import N times; medians are reported")
     parser.add_argument("--force", action="store_true", help="run on a database whose name lacks 'bench'")
     parser.add_argument("--prepare", choices=["reset", "again"], help=argparse.SUPPRESS)
     parser.add_argument("--run", type=int, help=argparse.SUPPRESS)
@@ -157,16 +169,31 @@ def main() -> None:
         print(json.dumps(run(url, sizes[0], args.run)))
         return
     print(f"{'goods':>8} {'YAML MB':>8} | {'import s':>8} {'stmts':>6} {'writes':>6} {'RSS MB':>6} | "
-          f"{'again s':>7} {'stmts':>6} {'writes':>6} {'RSS MB':>6} | counts (1st | again)")
+          f"{'again s':>7} {'stmts':>6} {'writes':>6} {'RSS MB':>6} | {'again %':>7} | counts (1st | again)")
     for goods in sizes:
-        results = []
-        for phase in ("reset", "again"):
-            queued = _child(url, args.force, "--goods", str(goods), "--prepare", phase)
-            results.append(_child(url, args.force, "--goods", str(goods), "--run", str(queued["import_id"])))
-        first, again = results
+        pairs = []
+        for _ in range(args.repeat):
+            pair = []
+            for phase in ("reset", "again"):
+                queued = _child(url, args.force, "--goods", str(goods), "--prepare", phase)
+                pair.append(_child(url, args.force, "--goods", str(goods), "--run", str(queued["import_id"])))
+            pairs.append(pair)
+            if args.repeat > 1:
+                print(f"{'':>8} {'':>8} | {pair[0]['seconds']:>8} {'':>6} {'':>6} {'':>6} | {pair[1]['seconds']:>7} "
+                      f"{'':>6} {'':>6} {'':>6} | {100 * pair[1]['seconds'] / pair[0]['seconds']:>6.0f}%")
+        # Medians over the repeats: this machine's CPU share swings for tens of seconds at a time.
+        first, again = (_median_run([pair[index] for pair in pairs]) for index in (0, 1))
+        ratio = statistics.median(100 * again_run["seconds"] / first_run["seconds"] for first_run, again_run in pairs)
         print(f"{goods:>8,} {queued['yaml_mb']:>8} | {first['seconds']:>8} {first['statements']:>6} "
               f"{first['data_writes']:>6} {first['peak_rss_mb']:>6} | {again['seconds']:>7} {again['statements']:>6} "
-              f"{again['data_writes']:>6} {again['peak_rss_mb']:>6} | {first['counts']} | {again['counts']}")
+              f"{again['data_writes']:>6} {again['peak_rss_mb']:>6} | {ratio:>6.0f}% | {first['counts']} | "
+              f"{again['counts']}")
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median wall time (its own statements and counts); the largest peak RSS of them all."""
+    middle = sorted(runs, key=lambda run: run["seconds"])[(len(runs) - 1) // 2]
+    return {**middle, "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
 
 
 if __name__ == "__main__":

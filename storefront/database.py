@@ -10,14 +10,17 @@ from decimal import Decimal
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     DateTime,
     MetaData,
     Numeric,
     String,
     Text,
+    Table,
     TypeDecorator,
     any_,
     bindparam,
+    insert,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -92,3 +95,37 @@ def one_of(column, values: list, dialect: str) -> ColumnElement[bool]:
         kind = Text() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, values, type_=ARRAY(kind)))
     return column.in_(values)
+
+
+def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
+    """Insert many rows, all with the same keys, into one table: a COPY on PostgreSQL (psycopg runs an
+    executemany as one INSERT per row, pipelined, several times slower), an executemany INSERT elsewhere.
+    As an INSERT would, it fills the column defaults the rows leave out (once per call) and binds each value
+    through its column's type."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    defaults: dict = {}
+    for column in table.columns:
+        if column.name in rows[0] or column.default is None or column.default.is_sequence:
+            continue
+        if column.default.is_scalar:
+            defaults[column.name] = column.default.arg
+        elif column.default.is_callable:
+            defaults[column.name] = column.default.arg(None)  # SQLAlchemy wraps it to take a context
+        else:
+            raise ValueError(f"{table.name}.{column.name}: a SQL default cannot be filled in for COPY")
+    columns = [table.c[name] for name in [*names, *defaults]]
+    binds = [column.type.bind_processor(connection.dialect) for column in columns]
+    quote = connection.dialect.identifier_preparer
+    statement = (f"COPY {quote.format_table(table)} ({', '.join(quote.format_column(c) for c in columns)}) "
+                 "FROM STDIN")
+    fill = list(defaults.values())
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[name] for name in names] + fill
+            copy.write_row([value if bind is None or value is None else bind(value)
+                            for bind, value in zip(binds, values, strict=True)])

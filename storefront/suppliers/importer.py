@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
+from operator import attrgetter
 from typing import TypeVar
 
 from flask import current_app
@@ -56,7 +57,7 @@ from storefront.catalog.models import (
 )
 from storefront.catalog.services import search_text_for
 from storefront.catalog.summary import refresh_product_summaries
-from storefront.database import one_of, utcnow
+from storefront.database import insert_rows, one_of, utcnow
 from storefront.errors import DomainError
 from storefront.extensions import db
 from storefront.suppliers.fetch import fetch_price_list
@@ -99,6 +100,11 @@ def chunks(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
 
 def _one_of(column: QueryableAttribute, values: list) -> ColumnElement[bool]:
     return one_of(column, values, db.session.get_bind().dialect.name)
+
+
+def _insert(model: type, rows: Iterable[dict]) -> None:
+    for batch in chunks(rows):
+        insert_rows(db.session.connection(), model.__table__, batch)
 
 
 def limits() -> Limits:
@@ -163,6 +169,7 @@ def _map_categories(shop: Shop, price_list: PriceList) -> dict[int, int]:
 
 
 OFFER_COLUMNS = ("model", "price", "price_rrc", "quantity")  # compared with the good's; in this order
+_offer_values = attrgetter(*OFFER_COLUMNS)
 
 
 @dataclass(slots=True)
@@ -188,8 +195,13 @@ class _Plan:
     unchanged: int = 0
 
 
+def _rows(statement):
+    """Plain rows on the session's connection and transaction: reads of columns need none of the ORM's loading."""
+    return db.session.connection().execute(statement)
+
+
 def _existing_offers(shop: Shop, external_ids: list[int]) -> dict[int, Row]:
-    return {row.external_id: row for row in db.session.execute(
+    return {row.external_id: row for row in _rows(
         select(Offer.id, Offer.external_id, Offer.product_id, Offer.model, Offer.price, Offer.price_rrc,
                Offer.quantity, Offer.is_active, Product.name.label("product_name"))
         .join(Product, Product.id == Offer.product_id)
@@ -200,7 +212,7 @@ def _existing_offers(shop: Shop, external_ids: list[int]) -> dict[int, Row]:
 def _existing_parameters(offer_ids: list[int]) -> dict[int, tuple]:
     """{offer id: its (name, value, type) sorted}, comparable with `Good.parameters` as a whole."""
     parameters: dict[int, list] = defaultdict(list)
-    for offer_id, name, value, value_type in db.session.execute(
+    for offer_id, name, value, value_type in _rows(
         select(OfferParameter.offer_id, Parameter.name, OfferParameter.value, OfferParameter.value_type)
         .join(Parameter, Parameter.id == OfferParameter.parameter_id)
         .where(_one_of(OfferParameter.offer_id, offer_ids))
@@ -221,7 +233,9 @@ def _compare_chunk(shop: Shop, goods: list[Good], plan: _Plan) -> None:
         renamed = old.product_name != good.name
         if renamed:
             plan.needs_product.append(good)
-        columns = tuple(name for name in OFFER_COLUMNS if getattr(good, name) != getattr(old, name))
+        columns: tuple[str, ...] = ()
+        if _offer_values(good) != _offer_values(old):  # for most goods none differ: one C-level comparison
+            columns = tuple(name for name in OFFER_COLUMNS if getattr(good, name) != getattr(old, name))
         if not old.is_active:
             columns += ("is_active",)
         params_changed = good.parameters != parameters.get(old.id, ())
@@ -234,7 +248,7 @@ def _compare_chunk(shop: Shop, goods: list[Good], plan: _Plan) -> None:
 def _vanished(shop: Shop, goods: list[Good]) -> list[tuple[int, int]]:
     """(offer id, product id) of the shop's active offers the file no longer lists, read a batch at a time."""
     in_file = {good.external_id for good in goods}
-    rows = db.session.execute(
+    rows = _rows(
         select(Offer.id, Offer.external_id, Offer.product_id).where(Offer.shop_id == shop.id, Offer.is_active)
         .execution_options(yield_per=CHUNK)
     )
@@ -286,8 +300,7 @@ def _resolve_products(goods: list[Good], mapping: dict[int, int]) -> tuple[dict[
             for name, good in first.items())
     # Plain executemany, then the ids by name: RETURNING with ordered rows falls back to one INSERT per row on
     # SQLite. Only names no product had are inserted, so the names find exactly the new rows.
-    for batch in chunks(rows):
-        db.session.execute(insert(Product), batch)
+    _insert(Product, rows)
     for batch in chunks(list(first)):
         for product_id, name in db.session.execute(
             select(Product.id, Product.name).where(_one_of(Product.name, batch)).order_by(Product.id)
@@ -392,8 +405,7 @@ def _write_parameters(shop: Shop, replaced: list[_Change], new: list[Good]) -> N
     ids = _ids_by_name(Parameter, names, create=True)
     rows = ({"offer_id": offer_id, "parameter_id": ids[name], "value": value, "value_type": kind}
             for offer_id, good in _parameter_owners(shop, replaced, new) for name, value, kind in good.parameters)
-    for batch in chunks(rows):
-        db.session.execute(insert(OfferParameter), batch)
+    _insert(OfferParameter, rows)
 
 
 def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | None = None) -> ImportResult:
@@ -420,8 +432,7 @@ def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | Non
         db.session.execute(update(Offer).where(_one_of(Offer.id, batch)).values(is_active=False, updated_at=now)
                            .execution_options(synchronize_session=False))
     progress(70)
-    for batch in chunks(_new_offers(shop, plan.new, products)):
-        db.session.execute(insert(Offer), batch)
+    _insert(Offer, _new_offers(shop, plan.new, products))
     progress(80)
     replaced = [change for change in plan.changed if change.parameters]
     with_parameters = [good for good in plan.new if good.parameters]

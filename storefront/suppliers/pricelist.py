@@ -40,8 +40,9 @@ MAX_ERRORS = 1000  # a file that is wrong everywhere still gets a readable repor
 LENGTHS = {"shop": 200, "category": 200, "name": 300, "model": 200, "parameter": 200, "value": 500}
 TOP_KEYS = {"shop", "categories", "goods"}
 CATEGORY_KEYS = {"id", "name"}
-GOOD_KEYS = {"id", "category", "model", "name", "price", "price_rrc", "quantity", "parameters"}
-GOOD_REQUIRED = ("id", "category", "name", "price", "quantity")
+GOOD_KEYS = frozenset({"id", "category", "model", "name", "price", "price_rrc", "quantity", "parameters"})
+GOOD_REQUIRED = ("id", "category", "name", "price", "quantity")  # reported missing in this order
+_REQUIRED_SET = frozenset(GOOD_REQUIRED)
 NODES_PER_GOOD = 80  # a good with 30 parameters is ~70 nodes; far beyond that is not a price list
 
 
@@ -111,6 +112,7 @@ class PriceList:
 
 SAFE_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 SEQ_TAG, MAP_TAG = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_SCALAR, _MAPPING_END = yaml.ScalarEvent, yaml.MappingEndEvent
 MAX_DEPTH = 16
 
 
@@ -132,33 +134,61 @@ class _Source:
 
 class _Reader:
     """Builds plain values from the loader's event stream, one good at a time (a node graph of a 100,000-good
-    file would need over a gigabyte). Scalars are resolved and constructed exactly as safe_load does."""
+    file would need over a gigabyte). Scalars are resolved and constructed exactly as safe_load does; the loops
+    are written for speed, since a large list is some 2.5 million events."""
 
     def __init__(self, source: _Source, max_nodes: int):
         self.loader = SafeLoader(source)
+        self.get_event = self.loader.get_event
         self.max_nodes = max_nodes
         self.count = 0
+        # Plain scalars that resolve to a tag start with one of these characters, and no resolver matches
+        # anything else: any other plain scalar is text as written. (None: the loader resolves in ways these
+        # shortcuts do not know, so every scalar goes through it.)
+        resolvers = self.loader.yaml_implicit_resolvers
+        simple = None not in resolvers and not self.loader.yaml_path_resolvers
+        self.text_first = frozenset(resolvers) if simple else None
+        # Plain scalars repeat ("id", "price", category ids, "чёрный"): each is resolved once. Bounded, and the
+        # values are immutable (text, numbers, booleans, None, dates).
+        self.plain: dict[str, Any] = {}
 
-    def event(self):
-        event = self.loader.get_event()
+    def _node(self, event) -> None:
+        """Count a node and refuse anchors (aliases are refused where they arrive)."""
         self.count += 1
         if self.count > self.max_nodes:
             raise PriceListInvalid.single(f"The file has more than {self.max_nodes:,} YAML nodes; it is too big "
                                           "to be a price list.")
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            # Aliases are how YAML bombs multiply: a price list never needs them.
-            raise PriceListInvalid.single("YAML anchors and aliases (&name / *name) are not allowed "
-                                          f"(line {event.start_mark.line + 1}).")
-        return event
+        if event.anchor is not None:
+            _refuse_alias(event)
 
     def _refuse_tag(self, event) -> None:
         raise PriceListInvalid.single(f"The file uses a YAML tag that is not allowed (line {event.start_mark.line + 1}): "
                                       "only plain text, numbers, yes/no, lists and mappings are.")
 
     def scalar(self, event) -> Any:
+        self.count += 1  # `_node`, inline: this runs for most of the file's events
+        if self.count > self.max_nodes or event.anchor is not None:
+            self._node(event)
         tag = event.tag
-        if tag in (None, "!"):
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag is None or tag == "!":
+            if not event.implicit[0]:  # quoted, a block, or "!": text, as the resolver would say
+                return event.value
+            value = event.value
+            known = self.plain.get(value, _UNKNOWN)
+            if known is not _UNKNOWN:
+                return known
+            if self.text_first is not None:
+                if value and value[0] not in self.text_first:
+                    return value
+                if value.isdigit() and value.isascii() and value[0] != "0":
+                    return int(value)  # [1-9][0-9]*: YAML 1.1's decimal int, the resolver's first match for it
+            result = self._construct(event, self.loader.resolve(yaml.ScalarNode, value, event.implicit))
+            if self.text_first is not None and len(value) <= 64 and len(self.plain) < 20_000:
+                self.plain[value] = result
+            return result
+        return self._construct(event, tag)
+
+    def _construct(self, event, tag: str) -> Any:
         if tag == "tag:yaml.org,2002:merge":
             raise PriceListInvalid.single(f"YAML merge keys (<<) are not allowed (line {event.start_mark.line + 1}).")
         if tag not in SAFE_SCALAR_TAGS:
@@ -171,62 +201,77 @@ class _Reader:
                                           f"(line {event.start_mark.line + 1}).") from None
 
     def value(self, event, depth: int = 0) -> Any:
+        kind = event.__class__
+        if kind is yaml.ScalarEvent:
+            return self.scalar(event)
         if depth > MAX_DEPTH:
             raise PriceListInvalid.single("The file nests too deeply to be a price list.")
-        if isinstance(event, yaml.ScalarEvent):
-            return self.scalar(event)
-        if isinstance(event, yaml.SequenceStartEvent):
-            if event.tag not in (None, "!", SEQ_TAG):
-                self._refuse_tag(event)
-            items = []
-            while not isinstance(event := self.event(), yaml.SequenceEndEvent):
-                items.append(self.value(event, depth + 1))
-            return items
-        if isinstance(event, yaml.MappingStartEvent):
+        if kind is yaml.MappingStartEvent:
+            self._node(event)
             if event.tag not in (None, "!", MAP_TAG):
                 self._refuse_tag(event)
-            mapping: dict = {}
-            while not isinstance(event := self.event(), yaml.MappingEndEvent):
-                key = self.value(event, depth + 1)
-                line = event.start_mark.line + 1
-                if key == "<<":
-                    raise PriceListInvalid.single(f"YAML merge keys (<<) are not allowed (line {line}).")
-                if isinstance(key, (list, dict)):
-                    raise PriceListInvalid.single(f"A mapping key must be a plain value (line {line}).")
-                if key in mapping:
-                    raise PriceListInvalid([Problem(f"The key “{key}” appears twice in one mapping (line {line}).",
-                                                    field=str(key)[:200])])
-                mapping[key] = self.value(self.event(), depth + 1)
-            return mapping
+            return self.mapping(depth)
+        if kind is yaml.SequenceStartEvent:
+            self._node(event)
+            if event.tag not in (None, "!", SEQ_TAG):
+                self._refuse_tag(event)
+            get_event, items = self.get_event, []
+            while (event := get_event()).__class__ is not yaml.SequenceEndEvent:
+                items.append(self.value(event, depth + 1))
+            return items
+        if kind is yaml.AliasEvent:
+            _refuse_alias(event)
         raise PriceListInvalid.single("The file is not a single YAML document.")
+
+    def mapping(self, depth: int) -> dict:
+        get_event, scalar, value, mapping = self.get_event, self.scalar, self.value, {}
+        while (event := get_event()).__class__ is not _MAPPING_END:
+            key = scalar(event) if event.__class__ is _SCALAR else value(event, depth + 1)
+            if key.__class__ is not str or key in mapping or key == "<<":
+                self._check_key(key, mapping, event)
+            event = get_event()
+            mapping[key] = scalar(event) if event.__class__ is _SCALAR else value(event, depth + 1)
+        return mapping
+
+    @staticmethod
+    def _check_key(key: Any, mapping: dict, event) -> None:
+        line = event.start_mark.line + 1
+        if key == "<<":
+            raise PriceListInvalid.single(f"YAML merge keys (<<) are not allowed (line {line}).")
+        if isinstance(key, (list, dict)):
+            raise PriceListInvalid.single(f"A mapping key must be a plain value (line {line}).")
+        if key in mapping:
+            raise PriceListInvalid([Problem(f"The key “{key}” appears twice in one mapping (line {line}).",
+                                            field=str(key)[:200])])
 
     def document(self, on_good: Callable[[Any], None]) -> Any:
         """The document's root; items of a top-level `goods` list go to `on_good` instead of into it."""
-        self.event()  # stream start
-        event = self.event()
+        get_event = self.get_event
+        get_event()  # stream start
+        event = get_event()
         if isinstance(event, yaml.StreamEndEvent):
             return None
-        root = self.event()
+        root = get_event()
         if isinstance(root, yaml.MappingStartEvent) and root.tag in (None, "!", MAP_TAG):
+            self._node(root)
             result: dict = {}
-            while not isinstance(event := self.event(), yaml.MappingEndEvent):
+            while not isinstance(event := get_event(), yaml.MappingEndEvent):
                 key = self.value(event, 1)
                 if isinstance(key, (list, dict)) or key == "<<":
                     raise PriceListInvalid.single("The file's top-level keys must be shop, categories and goods.")
-                if key in result:
-                    raise PriceListInvalid([Problem(f"The key “{key}” appears twice in one mapping "
-                                                    f"(line {event.start_mark.line + 1}).", field=str(key)[:200])])
-                event = self.event()
+                self._check_key(key, result, event)
+                event = get_event()
                 if key == "goods" and isinstance(event, yaml.SequenceStartEvent) and event.tag in (None, "!", SEQ_TAG):
+                    self._node(event)
                     result[key] = STREAMED
-                    while not isinstance(item := self.event(), yaml.SequenceEndEvent):
+                    while not isinstance(item := get_event(), yaml.SequenceEndEvent):
                         on_good(self.value(item, 2))
                 else:
                     result[key] = self.value(event, 1)
         else:
             result = self.value(root)
-        self.event()  # document end
-        if not isinstance(self.event(), yaml.StreamEndEvent):
+        get_event()  # document end
+        if not isinstance(get_event(), yaml.StreamEndEvent):
             raise PriceListInvalid.single("The file holds more than one YAML document.")
         return result
 
@@ -244,6 +289,13 @@ class _Reader:
             self.loader.dispose()
 
 
+def _refuse_alias(event) -> None:
+    # Aliases are how YAML bombs multiply: a price list never needs them.
+    raise PriceListInvalid.single("YAML anchors and aliases (&name / *name) are not allowed "
+                                  f"(line {event.start_mark.line + 1}).")
+
+
+_UNKNOWN = object()
 STREAMED = object()  # marks the goods list that `_Reader.document` handed out item by item
 
 
@@ -288,6 +340,7 @@ class _Collector:
         self.total = 0
         # Parameters repeat across goods ("Цвет: чёрный"): one shared tuple each keeps 100,000 goods small.
         self.shared: dict[tuple, tuple] = {}
+        self.parameters: dict[tuple, tuple[str, str, str]] = {}  # see `_parameters`
 
     def share(self, value: tuple) -> tuple:
         return self.shared.setdefault(value, value)
@@ -300,10 +353,12 @@ class _Collector:
 
 def _text(value: Any, what: str, limit: int) -> str:
     """A name-like value: strings as written (trimmed); YAML numbers a supplier meant as text become text."""
-    if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float, date)):
+    if value.__class__ is str:
+        text = value.strip()
+    elif isinstance(value, bool) or value is None or not isinstance(value, (str, int, float, date)):
         raise Wrong(f"{what} must be text")
-    text = value.isoformat() if isinstance(value, date) else str(value)
-    text = text.strip()
+    else:
+        text = (value.isoformat() if isinstance(value, date) else str(value)).strip()
     if not text:
         raise Wrong(f"{what} is empty")
     if len(text) > limit:
@@ -326,6 +381,8 @@ def _identifier(value: Any, what: str) -> int:
 
 
 def _money(value: Any, what: str) -> Decimal:
+    if value.__class__ is int and 0 <= value <= MAX_PRICE:  # most prices: whole numbers
+        return Decimal(value).quantize(CENT)
     if isinstance(value, bool) or value is None:
         raise Wrong(f"{what} must be a number")
     if isinstance(value, float):
@@ -349,7 +406,7 @@ def _money(value: Any, what: str) -> Decimal:
     return amount.quantize(CENT)
 
 
-def _quantity(value: Any) -> int:
+def _quantity(value: Any, _what: str = "quantity") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Wrong("quantity must be a whole number")
     if value < 0:
@@ -387,39 +444,57 @@ def export_value(value: str, value_type: str) -> Any:
     return value
 
 
-def _parameters(raw: Any, item: str, out: _Collector, limits: Limits) -> tuple[tuple[str, str, str], ...]:
+def _parameters(raw: Any, problems: list, out: _Collector, limits: Limits) -> tuple[tuple[str, str, str], ...]:
+    """The good's parameters, sorted; what is wrong goes to `problems` as (message, field)."""
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        out.add("parameters must be a mapping of name: value", item, "parameters")
+        problems.append(("parameters must be a mapping of name: value", "parameters"))
         return ()
     if len(raw) > limits.max_parameters:
-        out.add(f"more than {limits.max_parameters} parameters", item, "parameters")
+        problems.append((f"more than {limits.max_parameters} parameters", "parameters"))
         return ()
     result = {}
     for key, value in raw.items():
-        try:
-            name = _text(key, "the parameter name", LENGTHS["parameter"])
-        except ValueError as exc:
-            out.add(str(exc), item, "parameters")
+        # The same "Цвет: чёрный" is checked once per file; the classes are part of the key, as 1 == 1.0 == True.
+        seen = (key.__class__, key, value.__class__, value) if value.__class__ in _PLAIN else None
+        parameter = out.parameters.get(seen) if seen else None
+        if parameter is None:
+            parameter = _parameter(key, value, problems)
+            if parameter is None:
+                continue
+            if seen and len(out.parameters) < 50_000:
+                out.parameters[seen] = parameter
+        if parameter[0] in result:
+            problems.append(("the parameter is given twice", f"parameters.{parameter[0]}"))
             continue
-        where = f"parameters.{name}"
-        if value is None:
-            out.add("the value is empty", item, where)
-            continue
-        try:
-            text, kind = parameter_value(value)
-        except ValueError as exc:
-            out.add(f"the value {exc}", item, where)
-            continue
-        if not text or len(text) > LENGTHS["value"] or "\x00" in text:
-            out.add(f"the value must be 1 to {LENGTHS['value']} characters of text", item, where)
-            continue
-        if name in result:
-            out.add("the parameter is given twice", item, where)
-            continue
-        result[name] = out.share((name, text, kind))
+        result[parameter[0]] = parameter
     return out.share(tuple(sorted(result.values())))
+
+
+_PLAIN = frozenset({str, int, float, bool})
+
+
+def _parameter(key: Any, value: Any, problems: list) -> tuple[str, str, str] | None:
+    """(name, value as text, type), or None with the reason added to `problems`."""
+    try:
+        name = _text(key, "the parameter name", LENGTHS["parameter"])
+    except ValueError as exc:
+        problems.append((str(exc), "parameters"))
+        return None
+    where = f"parameters.{name}"
+    if value is None:
+        problems.append(("the value is empty", where))
+        return None
+    try:
+        text, kind = parameter_value(value)
+    except ValueError as exc:
+        problems.append((f"the value {exc}", where))
+        return None
+    if not text or len(text) > LENGTHS["value"] or "\x00" in text:
+        problems.append((f"the value must be 1 to {LENGTHS['value']} characters of text", where))
+        return None
+    return (name, text, kind)
 
 
 def _categories(raw: Any, out: _Collector, limits: Limits) -> list[CategoryRow]:
@@ -458,45 +533,50 @@ def _categories(raw: Any, out: _Collector, limits: Limits) -> list[CategoryRow]:
     return rows
 
 
-def _good(entry: Any, index: int, category_ids: set[int] | None, out: _Collector, limits: Limits) -> tuple[int | None, Good | None]:
+def _model(value: Any, what: str) -> str:
+    return "" if value is None or value == "" else _text(value, what, LENGTHS[what])
+
+
+def _name(value: Any, what: str) -> str:
+    return _text(value, what, LENGTHS[what])
+
+
+# (key, check(value, key)) in the order problems are reported.
+_GOOD_CHECKS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
+    ("category", _identifier), ("name", _name), ("model", _model), ("price", _money), ("price_rrc", _money),
+    ("quantity", _quantity),
+)
+
+
+def _good(entry: Any, index: int, out: _Collector, limits: Limits) -> tuple[int | None, Good | None]:
     """(the item's id if readable, the good if valid)."""
-    item = f"item #{index}"
     if not isinstance(entry, dict):
-        out.add("each item must be a mapping (id, category, name, price, quantity, …)", item)
+        out.add("each item must be a mapping (id, category, name, price, quantity, …)", f"item #{index}")
         return None, None
-    raw_id = entry.get("id")
+    problems: list[tuple[str, str | None]] = []  # named after the item at the end: most goods have none
     try:
-        external_id = _identifier(raw_id, "id")
-        item = f"item {external_id}"
+        external_id = _identifier(entry.get("id"), "id")
     except ValueError as exc:
-        out.add(str(exc) if "id" in entry else "id is missing", item, "id")
+        out.add(str(exc) if "id" in entry else "id is missing", f"item #{index}", "id")
         external_id = None
-    before = out.total
-    for key in entry.keys() - GOOD_KEYS:
-        out.add(f"unknown key “{key}”", item, str(key)[:200])
-    for key in GOOD_REQUIRED:
-        if key not in entry:
-            out.add(f"{key} is missing", item, key)
+    keys = entry.keys()
+    if not keys <= GOOD_KEYS:
+        problems += [(f"unknown key “{key}”", str(key)[:200]) for key in keys if key not in GOOD_KEYS]
+    if not keys >= _REQUIRED_SET:  # a missing id was reported above
+        problems += [(f"{key} is missing", key) for key in GOOD_REQUIRED[1:] if key not in keys]
     values: dict[str, Any] = {}
-    checks = {
-        "category": lambda v: _identifier(v, "category"),
-        "name": lambda v: _text(v, "name", LENGTHS["name"]),
-        "model": lambda v: "" if v is None or v == "" else _text(v, "model", LENGTHS["model"]),
-        "price": lambda v: _money(v, "price"),
-        "price_rrc": lambda v: _money(v, "price_rrc"),
-        "quantity": _quantity,
-    }
-    for key, check in checks.items():
-        if key not in entry:
-            continue
-        try:
-            values[key] = check(entry[key])
-        except ValueError as exc:
-            out.add(str(exc), item, key)
-    if category_ids is not None and "category" in values and values["category"] not in category_ids:
-        out.add(f"category {values['category']} is not in the file's categories", item, "category")
-    parameters = _parameters(entry.get("parameters"), item, out, limits)
-    if external_id is None or out.total != before:
+    for key, check in _GOOD_CHECKS:
+        if key in entry:
+            try:
+                values[key] = check(entry[key], key)
+            except ValueError as exc:
+                problems.append((str(exc), key))
+    parameters = _parameters(entry.get("parameters"), problems, out, limits)
+    if problems:
+        item = f"item #{index}" if external_id is None else f"item {external_id}"
+        for message, field_name in problems:
+            out.add(message, item, field_name)
+    if external_id is None or problems:
         return external_id, None
     price = values["price"]
     return external_id, Good(
@@ -521,7 +601,7 @@ class _Validator:
             if self.count == self.limits.max_goods + 1:
                 self.out.add(f"the file has more than {self.limits.max_goods:,} goods, the limit", "file", "goods")
             return
-        external_id, good = _good(entry, self.count, None, self.out, self.limits)
+        external_id, good = _good(entry, self.count, self.out, self.limits)
         if external_id is not None:
             if external_id in self.seen:
                 self.out.add("this item id appears more than once", f"item {external_id}", "id")

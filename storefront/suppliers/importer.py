@@ -195,9 +195,10 @@ class _Plan:
     unchanged: int = 0
 
 
-def _rows(statement):
-    """Plain rows on the session's connection and transaction: reads of columns need none of the ORM's loading."""
-    return db.session.connection().execute(statement)
+def _rows(statement) -> list[Row]:
+    """All the rows, plain, on the session's connection and transaction: reads of columns need none of the ORM's
+    loading, and one fetch of a chunk's rows costs a fraction of fetching them one by one."""
+    return db.session.connection().execute(statement).all()
 
 
 def _existing_offers(shop: Shop, external_ids: list[int]) -> dict[int, Row]:
@@ -248,7 +249,7 @@ def _compare_chunk(shop: Shop, goods: list[Good], plan: _Plan) -> None:
 def _vanished(shop: Shop, goods: list[Good]) -> list[tuple[int, int]]:
     """(offer id, product id) of the shop's active offers the file no longer lists, read a batch at a time."""
     in_file = {good.external_id for good in goods}
-    rows = _rows(
+    rows = db.session.connection().execute(
         select(Offer.id, Offer.external_id, Offer.product_id).where(Offer.shop_id == shop.id, Offer.is_active)
         .execution_options(yield_per=CHUNK)
     )

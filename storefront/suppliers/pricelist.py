@@ -465,6 +465,8 @@ def _parameters(raw: Any, problems: list, out: _Collector, limits: Limits) -> tu
                 continue
             if seen and len(out.parameters) < 50_000:
                 out.parameters[seen] = parameter
+            else:
+                parameter = out.share(parameter)
         if parameter[0] in result:
             problems.append(("the parameter is given twice", f"parameters.{parameter[0]}"))
             continue

@@ -5,6 +5,7 @@ No commit helpers live here: services flush, the request boundary commits.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,12 +16,14 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
-    Text,
     Table,
+    Text,
     TypeDecorator,
     any_,
     bindparam,
+    func,
     insert,
+    select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -89,11 +92,16 @@ class TimestampMixin:
 
 
 def one_of(column, values: list, dialect: str) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `= ANY(array)`: one parameter instead of thousands, half the time."""
+    """`column IN (values)` in one parameter instead of thousands (half the time): on PostgreSQL `= ANY(array)`,
+    on SQLite `IN (SELECT value FROM json_each(json))` for ids and names."""
     if dialect == "postgresql":
         # Text, not VARCHAR(n): casting to VARCHAR(n)[] would silently cut longer values to n characters.
         kind = Text() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, values, type_=ARRAY(kind)))
+    if dialect == "sqlite" and all(type(value) in (int, str) for value in values):
+        # One JSON parameter read by json_each, not thousands of placeholders rendered on every execution.
+        listed = func.json_each(bindparam(None, json.dumps(values, ensure_ascii=False), type_=Text())).table_valued("value")
+        return column.in_(select(listed.c.value))
     return column.in_(values)
 
 

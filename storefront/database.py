@@ -100,7 +100,8 @@ def one_of(column, values: list, dialect: str) -> ColumnElement[bool]:
         return column == any_(bindparam(None, values, type_=ARRAY(kind)))
     if dialect == "sqlite" and all(type(value) in (int, str) for value in values):
         # One JSON parameter read by json_each, not thousands of placeholders rendered on every execution.
-        listed = func.json_each(bindparam(None, json.dumps(values, ensure_ascii=False), type_=Text())).table_valued("value")
+        document = bindparam(None, json.dumps(values, ensure_ascii=False), type_=Text())
+        listed = func.json_each(document).table_valued("value")
         return column.in_(select(listed.c.value))
     return column.in_(values)
 

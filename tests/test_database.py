@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from storefront.catalog.models import Offer, Product
-from storefront.database import insert_rows, utcnow
+from storefront.database import insert_rows, one_of, utcnow
 from tests.factories import CategoryFactory, ProductFactory, ShopFactory
 
 AWKWARD = ["tab\there", "line\nbreak", "back\\slash \\N", "quote ' \" ;", "Смартфон «Про» ✓", "\\.", ""]
@@ -46,3 +46,16 @@ def test_insert_rows_binds_through_column_types_and_joins_the_transaction(sessio
 def test_insert_rows_with_nothing_to_insert_does_nothing(session):
     insert_rows(session.connection(), Product.__table__, [])
     assert session.scalar(select(Product.id)) is None
+
+
+def test_one_of_finds_exactly_the_listed_ids_and_names(session):
+    category = CategoryFactory()
+    names = ["Смартфон «Про» \"X\"", "it's", "plain", "ẞharp\\"]
+    products = [ProductFactory(name=name, category=category) for name in names]
+    session.commit()
+    dialect = session.get_bind().dialect.name
+    wanted = names[:2] + ["absent"]
+    assert sorted(session.scalars(select(Product.name).where(one_of(Product.name, wanted, dialect)))) == sorted(names[:2])
+    ids = [products[0].id, products[3].id, 10**6]
+    assert sorted(session.scalars(select(Product.id).where(one_of(Product.id, ids, dialect)))) == sorted(ids[:2])
+    assert session.scalars(select(Product.id).where(one_of(Product.id, [], dialect))).all() == []

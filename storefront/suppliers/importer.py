@@ -196,8 +196,8 @@ class _Plan:
 
 
 def _rows(statement) -> list[Row]:
-    """All the rows, plain, on the session's connection and transaction: reads of columns need none of the ORM's
-    loading, and one fetch of a chunk's rows costs a fraction of fetching them one by one."""
+    """A chunk's rows, plain, on the session's connection and transaction: reads of columns need none of the
+    ORM's loading."""
     return db.session.connection().execute(statement).all()
 
 
@@ -299,8 +299,8 @@ def _resolve_products(goods: list[Good], mapping: dict[int, int]) -> tuple[dict[
     rows = ({"name": name, "category_id": mapping[good.category_id], "description": "",
              "search_text": search_text_for(name, [good.model, *more_models.get(name, ())], "")}
             for name, good in first.items())
-    # Plain executemany, then the ids by name: RETURNING with ordered rows falls back to one INSERT per row on
-    # SQLite. Only names no product had are inserted, so the names find exactly the new rows.
+    # Inserted in bulk (no RETURNING: with ordered rows SQLite falls back to one INSERT per row, and a COPY has
+    # none), then the ids by name. Only names no product had are inserted, so the names find exactly the new rows.
     _insert(Product, rows)
     for batch in chunks(list(first)):
         for product_id, name in db.session.execute(

@@ -180,7 +180,7 @@ class _Reader:
             if self.text_first is not None:
                 if value and value[0] not in self.text_first:
                     return value
-                if value.isdigit() and value.isascii() and value[0] != "0":
+                if len(value) <= 18 and value.isdigit() and value.isascii() and value[0] != "0":
                     return int(value)  # [1-9][0-9]*: YAML 1.1's decimal int, the resolver's first match for it
             result = self._construct(event, self.loader.resolve(yaml.ScalarNode, value, event.implicit))
             if self.text_first is not None and len(value) <= 64 and len(self.plain) < 20_000:

@@ -41,6 +41,7 @@ def test_sample_file_parses_with_types():
     ("shop: S\nshop: T\ngoods: []", "appears twice"),
     ("base: &b {id: 1}\nshop: S\ngoods: [*b]", "anchors and aliases"),
     ("shop: S\ngoods:\n- <<: {id: 1}\n  name: x", "merge keys"),
+    ("shop: S\ngoods: []\nx: " + "7" * 5000, "is not a valid value"),  # beyond Python's int() digit limit
 ])
 def test_malformed_and_dangerous_yaml_is_refused(text, expected):
     assert any(expected in message for _, _, message in problems(text))

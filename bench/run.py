@@ -7,7 +7,8 @@ Starts `gunicorn wsgi:app` (production config, a random SECRET_KEY, no Redis) on
 /healthz, warms each path up, measures it, prints a table (throughput also as a percentage of /ping measured
 in the same round, and the server's CPU time per request — gunicorn's and PostgreSQL's — with the share of
 /ping's throughput that cost allows) and writes JSON to bench/results/. `--rounds N` repeats everything and
-reports medians: on a shared VM whose CPU share comes and goes, single runs can differ twofold. gunicorn is stopped at the end, on errors too.
+reports medians: on a shared VM whose CPU share comes and goes, single runs can differ twofold. gunicorn is
+stopped at the end, on errors too.
 Without `wrk` on PATH a small Python load generator (threads, keep-alive) stands in; its ceiling is lower.
 """
 

@@ -29,6 +29,7 @@ from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 
+from storefront.catalog.summary import products_of
 from storefront.extensions import db
 
 log = logging.getLogger(__name__)
@@ -167,10 +168,6 @@ def cached(key: str, generations: Sequence[str], compute: Callable[[], T]) -> T:
 
 
 def _generations(product_ids: Iterable[int], shop_ids: Iterable[int], category_ids: Iterable[int]) -> set[str]:
-    from storefront.catalog.summary import (
-        products_of,  # summary imports the models: load it when used
-    )
-
     products = set(product_ids) | products_of(db.session.connection(), shop_ids, category_ids)
     return {LISTS} | {product_generation(product_id) for product_id in products}
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+CENT = Decimal("0.01")
 # Deterministic constraint names keep migrations reviewable and portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -73,13 +74,25 @@ class Money(TypeDecorator):
         if value is None:
             return None
         # SQLite stores NUMERIC as a float affinity; binding a string keeps the exact digits.
-        value = Decimal(value).quantize(Decimal("0.01"))
+        value = Decimal(value).quantize(CENT)
         return str(value) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+    def result_processor(self, dialect, coltype):
+        # One conversion per value (Numeric's own processor would build a Decimal for this one to rebuild): an
+        # import compares tens of thousands of prices. SQLite hands back a float or an int, PostgreSQL a Decimal.
+        return _money_from_sqlite if dialect.name == "sqlite" else _money_from_decimal
+
+
+def _money_from_sqlite(value: float | str | None) -> Decimal | None:
+    if value is None:
+        return None
+    if value.__class__ is str:  # an expression SQLite left as text
+        return Decimal(value).quantize(CENT)
+    return Decimal(f"{value:.2f}")  # a float or an int, as NUMERIC affinity stores the exact text bound
+
+
+def _money_from_decimal(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT)
 
 
 class Base(DeclarativeBase):

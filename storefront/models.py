@@ -14,13 +14,13 @@ from storefront.catalog.models import (
 )
 from storefront.jobs.models import OutboxMessage
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
-from storefront.suppliers.models import ImportJob, ImportState, Shop
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportState, Shop
 from storefront.support.models import Conversation, Message
 from storefront.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
-    "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "ImportJob", "ImportState", "Message",
-    "Offer", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus", "OutboxMessage",
-    "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "Webhook", "WebhookDelivery",
-    "product_extra_categories",
+    "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "ImportJob", "ImportPayload", "ImportState",
+    "Message", "Offer", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus",
+    "OutboxMessage", "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "Webhook",
+    "WebhookDelivery", "product_extra_categories",
 ]

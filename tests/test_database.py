@@ -3,7 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storefront.catalog.models import Offer, Product
 from storefront.database import insert_rows, one_of, utcnow
@@ -59,3 +59,17 @@ def test_one_of_finds_exactly_the_listed_ids_and_names(session):
     ids = [products[0].id, products[3].id, 10**6]
     assert sorted(session.scalars(select(Product.id).where(one_of(Product.id, ids, dialect)))) == sorted(ids[:2])
     assert session.scalars(select(Product.id).where(one_of(Product.id, [], dialect))).all() == []
+
+
+def test_money_reads_back_exact_cents_from_columns_and_expressions(session):
+    shop, product = ShopFactory(), ProductFactory()
+    amounts = [Decimal("0.10"), Decimal("19.99"), Decimal(100), Decimal("0.01"), Decimal("9999999999.99")]
+    session.add_all(Offer(product=product, shop=shop, external_id=n + 1, model="", price=amount, price_rrc=amount,
+                          quantity=1, is_active=True) for n, amount in enumerate(amounts))
+    session.commit()
+    session.expire_all()
+    read = session.scalars(select(Offer.price).where(Offer.shop_id == shop.id).order_by(Offer.external_id)).all()
+    assert read == amounts and all(value.as_tuple().exponent == -2 for value in read)
+    cheapest = session.scalar(select(func.min(Offer.price)).where(Offer.shop_id == shop.id))
+    assert cheapest == Decimal("0.01") and str(cheapest) == "0.01"  # an expression keeps the column's type
+    assert session.scalar(select(func.min(Offer.price)).where(Offer.shop_id == -1)) is None

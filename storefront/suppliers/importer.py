@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.orm import QueryableAttribute
 
 from storefront.catalog.cache import invalidate_catalog
 from storefront.catalog.models import (
@@ -60,8 +60,9 @@ from storefront.catalog.summary import refresh_product_summaries
 from storefront.database import insert_rows, one_of, utcnow
 from storefront.errors import DomainError
 from storefront.extensions import db
+from storefront.jobs.heap import collector_paused
 from storefront.suppliers.fetch import fetch_price_list
-from storefront.suppliers.models import ImportJob, ImportState, Shop
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportState, Shop
 from storefront.suppliers.pricelist import (
     Good,
     Limits,
@@ -484,9 +485,8 @@ def _problems(exc: Exception) -> list[dict]:
                     "Please try again later.").as_dict()]
 
 
-def _job_without_payload(import_id: int) -> ImportJob:
-    """The job row, its payload left unloaded: tens of megabytes of YAML that were read once already."""
-    return db.session.get(ImportJob, import_id, options=[defer(ImportJob.payload)], populate_existing=True)
+def _fresh_job(import_id: int) -> ImportJob:
+    return db.session.get(ImportJob, import_id, populate_existing=True)
 
 
 def _stored_payload(import_id: int) -> str | None:
@@ -494,24 +494,34 @@ def _stored_payload(import_id: int) -> str | None:
     pooled: libpq keeps a receive buffer as large as the largest value it has received (tens of MB here) for as
     long as the connection lives."""
     with db.engine.connect() as connection:
-        payload = connection.scalar(select(ImportJob.payload).where(ImportJob.id == import_id))
+        payload = connection.scalar(select(ImportPayload.text).where(ImportPayload.import_id == import_id))
         if connection.dialect.name == "postgresql":
             connection.invalidate()
     return payload
 
 
+def _drop_payload(import_id: int) -> None:
+    """Delete the upload once its job has run (by id: loading it to delete it would read it all again)."""
+    db.session.execute(delete(ImportPayload).where(ImportPayload.import_id == import_id))
+
+
 def _finish_failed(import_id: int, exc: Exception) -> None:
-    job = _job_without_payload(import_id)
+    _drop_payload(import_id)
+    job = _fresh_job(import_id)
     job.state = ImportState.FAILED
     job.errors = _problems(exc)
     job.finished_at = utcnow()
-    job.payload = None
     db.session.commit()
 
 
 def run_import(import_id: int) -> None:
     """The job: run one queued import to the end. A failure is recorded on the job, never raised to the worker."""
-    job = db.session.get(ImportJob, import_id, options=[defer(ImportJob.payload)])
+    with collector_paused():
+        _run_import(import_id)
+
+
+def _run_import(import_id: int) -> None:
+    job = db.session.get(ImportJob, import_id)
     if job is None or job.state in (ImportState.SUCCEEDED, ImportState.FAILED):
         return  # a second delivery of a finished job
     job.state, job.started_at, job.progress, job.errors = ImportState.RUNNING, utcnow(), 5, []
@@ -531,8 +541,9 @@ def run_import(import_id: int) -> None:
         write_progress(35)
         write_progress.applying = True
         result = apply_price_list(db.session.get(Shop, shop_id), price_list, write_progress)
-        job = _job_without_payload(import_id)
-        job.state, job.progress, job.finished_at, job.payload = ImportState.SUCCEEDED, 100, utcnow(), None
+        _drop_payload(import_id)
+        job = _fresh_job(import_id)
+        job.state, job.progress, job.finished_at = ImportState.SUCCEEDED, 100, utcnow()
         job.created_count, job.updated_count = result.created, result.updated
         job.unchanged_count, job.deactivated_count = result.unchanged, result.deactivated
         db.session.commit()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.accounts.models import enum_values
@@ -53,7 +54,6 @@ class ImportJob(TimestampMixin, db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     source_kind: Mapped[str] = mapped_column(String(10), nullable=False)  # "file" or "url"
     source: Mapped[str] = mapped_column(String(1000), nullable=False)  # file name or URL
-    payload: Mapped[str | None] = mapped_column(Text)  # the uploaded YAML, kept until the job has run
     state: Mapped[ImportState] = mapped_column(
         Enum(ImportState, name="import_state", values_callable=enum_values, validate_strings=True),
         nullable=False,
@@ -70,6 +70,9 @@ class ImportJob(TimestampMixin, db.Model):
 
     shop = relationship("Shop")
     requested_by = relationship("User")
+    stored_payload: Mapped[ImportPayload | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    # The uploaded YAML, kept until the job has run (None for a URL import, and once it has run).
+    payload = association_proxy("stored_payload", "text", creator=lambda text: ImportPayload(text=text))
 
     __table_args__ = (
         CheckConstraint("source_kind IN ('file', 'url')", name="source_kind_known"),
@@ -77,3 +80,13 @@ class ImportJob(TimestampMixin, db.Model):
         Index("ix_import_jobs_shop_created", "shop_id", "created_at"),
         Index("ix_import_jobs_state", "state"),
     )
+
+
+class ImportPayload(db.Model):
+    """An uploaded price list, kept until its import has run. A row of its own rather than a column of the job:
+    SQLite rewrites a whole row on any update, and the job's row changes state and progress while it runs."""
+
+    __tablename__ = "import_payloads"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)

@@ -156,3 +156,36 @@ def test_import_and_the_switch_refresh_the_cached_catalog(session):
     db.session.commit()
     assert get_shop(user.shop_id).accepting_orders is False
     assert list_shops() == ()
+
+
+def test_the_collector_is_paused_for_the_import_and_resumed_after(session, monkeypatch):
+    import gc
+
+    from storefront.suppliers import importer
+
+    seen = []
+    parse = importer.parse_price_list
+    monkeypatch.setattr(importer, "parse_price_list", lambda *args: seen.append(gc.isenabled()) or parse(*args))
+    user = supplier()
+    services.start_file_import(user, "technopark.yaml", (DEMO / "technopark.yaml").read_bytes())
+    db.session.commit()  # runs the job
+    assert seen == [False] and gc.isenabled() and offer_count(user.shop_id) == 20
+
+
+def test_the_upload_waits_in_its_own_row_and_goes_once_the_job_ran(session):
+    from storefront.suppliers.models import ImportPayload
+
+    def stored(job_id):
+        return db.session.scalar(select(ImportPayload.text).where(ImportPayload.import_id == job_id))
+
+    user = supplier()
+    good_file = (DEMO / "technopark.yaml").read_bytes()
+    queued = services.start_file_import(user, "technopark.yaml", good_file)
+    bad = services.start_file_import(user, "bad.yaml", b"shop: [")
+    db.session.flush()
+    ids = queued.id, bad.id
+    assert stored(ids[0]) == good_file.decode() and stored(ids[1]) == "shop: ["
+    db.session.commit()  # both run: one succeeds, one fails
+    db.session.expire_all()
+    assert [db.session.get(ImportJob, job_id).state for job_id in ids] == [ImportState.SUCCEEDED, ImportState.FAILED]
+    assert stored(ids[0]) is None and stored(ids[1]) is None

@@ -486,6 +486,7 @@ def _problems(exc: Exception) -> list[dict]:
 
 
 def _fresh_job(import_id: int) -> ImportJob:
+    """The job row as it is now: the progress writer updates it on a connection of its own."""
     return db.session.get(ImportJob, import_id, populate_existing=True)
 
 

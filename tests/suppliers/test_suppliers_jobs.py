@@ -1,13 +1,15 @@
 """The import job (in-process without Redis): states, counts, problems, progress, URL sources, cache."""
 
+import gc
+
 from sqlalchemy import func, select
 
 from storefront.catalog.models import Offer
 from storefront.catalog.services import get_shop, list_shops
 from storefront.extensions import db
-from storefront.suppliers import services
+from storefront.suppliers import importer, services
 from storefront.suppliers.importer import _ProgressWriter, run_import
-from storefront.suppliers.models import ImportJob, ImportState
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportState
 from tests.factories import ImportJobFactory, ShopFactory, SupplierFactory
 from tests.suppliers.supplier_helpers import DEMO, good, price_list
 
@@ -159,10 +161,6 @@ def test_import_and_the_switch_refresh_the_cached_catalog(session):
 
 
 def test_the_collector_is_paused_for_the_import_and_resumed_after(session, monkeypatch):
-    import gc
-
-    from storefront.suppliers import importer
-
     seen = []
     parse = importer.parse_price_list
     monkeypatch.setattr(importer, "parse_price_list", lambda *args: seen.append(gc.isenabled()) or parse(*args))
@@ -173,8 +171,6 @@ def test_the_collector_is_paused_for_the_import_and_resumed_after(session, monke
 
 
 def test_the_upload_waits_in_its_own_row_and_goes_once_the_job_ran(session):
-    from storefront.suppliers.models import ImportPayload
-
     def stored(job_id):
         return db.session.scalar(select(ImportPayload.text).where(ImportPayload.import_id == job_id))
 

@@ -30,7 +30,7 @@ test: $(VENV)/.dev
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check storefront tests bench config.py wsgi.py
+	$(BIN)/ruff check storefront tests bench migrations/env.py config.py wsgi.py
 
 ## worker: run background jobs from Redis (needs REDIS_URL)
 worker: $(VENV)/.runtime

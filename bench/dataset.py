@@ -244,7 +244,7 @@ def generate(shops: int, goods: int, categories: int, seed: int) -> Dataset:
         markup = rng.uniform(0.92, 1.08)
         chosen = rng.sample(range(pool_size), min(goods, pool_size))
         external_ids = rng.sample(range(100_000, 10_000_000), len(chosen))
-        for product_index, external_id in zip(chosen, external_ids):
+        for product_index, external_id in zip(chosen, external_ids, strict=True):
             offer_id += 1
             model, base_price, values = product_specs[product_index]
             price = round_price(base_price * markup * rng.uniform(0.97, 1.03))

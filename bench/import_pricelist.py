@@ -88,10 +88,11 @@ def prepare(url: str, goods: int, reset: bool) -> dict:
         OfferParameter,
         Parameter,
         Product,
+        Shop,
         ShopCategory,
     )
     from storefront.extensions import db
-    from storefront.suppliers.models import ImportJob, ImportState, Shop
+    from storefront.suppliers.models import ImportJob, ImportState
 
     name = "Bench «Импорт»"
     with _app(url, goods).app_context():

@@ -80,9 +80,8 @@ def _check_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from storefront import htmx, jobs, security
-
     import storefront.models  # noqa: F401 - every model mapped before anything queries
+    from storefront import htmx, jobs, security
 
     ext.db.init_app(app)
     _tune_sqlite(app)

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from storefront.accounts.models import Role, User
 from storefront.accounts.passwords import hash_password
 from storefront.catalog.cache import invalidate_catalog_after_commit
+from storefront.catalog.models import Shop
 from storefront.database import utcnow
 from storefront.extensions import db
 from storefront.suppliers.importer import apply_price_list, limits
-from storefront.suppliers.models import Shop
 from storefront.suppliers.pricelist import parse_price_list
 
 DEMO_DIR = Path(__file__).parent / "demo_data"

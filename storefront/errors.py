@@ -7,45 +7,11 @@ import logging
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
+from storefront.domain_errors import DomainError
 from storefront.extensions import api
 from storefront.htmx import is_partial
 
 log = logging.getLogger(__name__)
-
-
-class DomainError(Exception):
-    """A business rule said no. Services raise these; pages show them as form errors, the API as 4xx JSON.
-
-    `status` is the HTTP status the API answers with, `code` a stable machine-readable name, `field` the input
-    that caused it (when there is one).
-    """
-
-    status = 400
-    code = "invalid"
-
-    def __init__(self, message: str, *, field: str | None = None, status: int | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        if status is not None:
-            self.status = status
-        if code is not None:
-            self.code = code
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
-
-
-class Forbidden(DomainError):
-    status = 403
-    code = "forbidden"
-
-
-class Conflict(DomainError):
-    status = 409
-    code = "conflict"
 
 
 PAGES = {400, 403, 404, 405, 413, 429, 500}

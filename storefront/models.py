@@ -9,12 +9,13 @@ from storefront.catalog.models import (
     OfferParameter,
     Parameter,
     Product,
+    Shop,
     ShopCategory,
     product_extra_categories,
 )
 from storefront.jobs.models import OutboxMessage
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
-from storefront.suppliers.models import ImportJob, ImportPayload, ImportState, Shop
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportState
 from storefront.support.models import Conversation, Message
 from storefront.webhooks.models import Webhook, WebhookDelivery
 

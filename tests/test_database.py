@@ -54,7 +54,7 @@ def test_one_of_finds_exactly_the_listed_ids_and_names(session):
     products = [ProductFactory(name=name, category=category) for name in names]
     session.commit()
     dialect = session.get_bind().dialect.name
-    wanted = names[:2] + ["absent"]
+    wanted = [*names[:2], "absent"]
     assert sorted(session.scalars(select(Product.name).where(one_of(Product.name, wanted, dialect)))) == sorted(names[:2])
     ids = [products[0].id, products[3].id, 10**6]
     assert sorted(session.scalars(select(Product.id).where(one_of(Product.id, ids, dialect)))) == sorted(ids[:2])

@@ -23,7 +23,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from storefront.accounts.models import RefreshToken, User
 from storefront.database import utcnow
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db
 
 ALGORITHM = "HS256"

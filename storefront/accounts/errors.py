@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storefront.errors import Conflict, DomainError, NotFound
+from storefront.domain_errors import Conflict, DomainError, NotFound
 
 
 class InvalidEmail(DomainError):

@@ -19,7 +19,7 @@ from storefront.accounts.models import Role, User
 from storefront.accounts.services import clean_name, delete_accounts
 from storefront.audit.services import record
 from storefront.database import utcnow
-from storefront.errors import Forbidden
+from storefront.domain_errors import Forbidden
 from storefront.extensions import db
 from storefront.pagination import Page, paginate
 

@@ -144,7 +144,7 @@ def register_user(
     shop_name: str | None = None,
 ) -> User:
     """Create an unverified account (a supplier's with its shop, not yet accepting orders) and mail the link."""
-    from storefront.suppliers.models import Shop
+    from storefront.catalog.models import Shop
 
     name = clean_name(name)
     email = normalise_email(email)
@@ -432,8 +432,8 @@ def purge_unverified(older_than: timedelta | None = None) -> int:
     A supplier's shop goes too when no other account owns it. Accounts that somehow hold orders are kept:
     orders are business records, never deleted.
     """
+    from storefront.catalog.models import Shop
     from storefront.orders.models import Order
-    from storefront.suppliers.models import Shop
 
     if older_than is None:
         older_than = timedelta(days=current_app.config["ACCOUNTS_PURGE_UNVERIFIED_DAYS"])

@@ -18,7 +18,7 @@ from storefront.accounts import api_tokens
 from storefront.accounts.models import Role, User
 from storefront.api.base import BEARER_REALM
 from storefront.api.docs import errors
-from storefront.errors import DomainError, Forbidden
+from storefront.domain_errors import DomainError, Forbidden
 
 
 class NotAuthenticated(DomainError):

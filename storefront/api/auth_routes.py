@@ -17,7 +17,7 @@ from storefront.accounts import api_tokens, services
 from storefront.accounts.models import Role
 from storefront.api.docs import errors, public
 from storefront.api.users import UserSchema
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
 
 blp = Blueprint(

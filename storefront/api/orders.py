@@ -19,7 +19,7 @@ from storefront.api.base import MAX_ID
 from storefront.api.catalog import _money as money
 from storefront.api.docs import errors
 from storefront.api.pagination import page_schema
-from storefront.errors import Forbidden
+from storefront.domain_errors import Forbidden
 from storefront.extensions import db
 from storefront.orders import reports
 from storefront.orders import services as orders

@@ -16,7 +16,7 @@ from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import services

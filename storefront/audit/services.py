@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from storefront.accounts.models import Role, User
 from storefront.audit.models import AuditEntry
-from storefront.errors import Forbidden
+from storefront.domain_errors import Forbidden
 from storefront.extensions import db
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 

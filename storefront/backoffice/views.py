@@ -46,7 +46,7 @@ from storefront.backoffice.forms import (
 from storefront.cart.forms import first_error
 from storefront.catalog import reports as catalog_reports
 from storefront.catalog import services as catalog
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db, login_manager
 from storefront.htmx import is_partial, render_page_or_partial
 from storefront.jobs import failures

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from storefront.accounts.models import User
 from storefront.cart.models import CartItem
 from storefront.catalog.models import Offer, Product
-from storefront.errors import Conflict, DomainError, NotFound
+from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
 
 Owner = User | str  # a signed-in user, or a guest cart's session key

@@ -25,7 +25,7 @@ from storefront.accounts.models import User
 from storefront.accounts.navigation import safe_next
 from storefront.cart import services
 from storefront.cart.forms import AddToCartForm, ConfirmForm, QuantityForm, first_error
-from storefront.errors import DomainError, NotFound
+from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 
 SORTS = ("name", "price_asc", "price_desc", "newest")
 DEFAULT_SORT = "name"

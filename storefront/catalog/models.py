@@ -1,4 +1,4 @@
-"""Catalog: categories, products, the offers shops make for them, and free-form parameters."""
+"""Catalog: shops, categories, products, the offers shops make for them, and free-form parameters."""
 
 from __future__ import annotations
 
@@ -24,6 +24,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.database import Money, TimestampMixin
 from storefront.extensions import db
+
+
+class Shop(TimestampMixin, db.Model):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    url: Mapped[str | None] = mapped_column(String(500))
+    accepting_orders: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    owners = relationship("User", back_populates="shop")
+    offers = relationship("Offer", back_populates="shop", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<Shop {self.id} {self.name}>"
 
 
 class Category(TimestampMixin, db.Model):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from storefront.catalog.models import Category, Offer, Product
 from storefront.catalog.services import _like_contains, normalise_search_text
-from storefront.errors import NotFound
+from storefront.domain_errors import NotFound
 from storefront.extensions import db
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 

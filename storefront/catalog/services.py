@@ -50,14 +50,14 @@ from storefront.catalog.models import (
     OfferParameter,
     Parameter,
     Product,
+    Shop,
     ShopCategory,
     product_extra_categories,
 )
 from storefront.catalog.summary import Summary, best_offer, summarise
 from storefront.database import Money
-from storefront.errors import Conflict, DomainError, NotFound
+from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
-from storefront.suppliers.models import Shop
 
 __all__ = [
     "CatalogPage", "CatalogQuery", "CategoryRef", "Facet", "FacetValue", "InvalidFilter", "ProductCard",

@@ -36,10 +36,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from storefront.catalog.models import Category, Offer, Product, product_extra_categories
+from storefront.catalog.models import Category, Offer, Product, Shop, product_extra_categories
 from storefront.database import one_of
 from storefront.extensions import db
-from storefront.suppliers.models import Shop
 
 CHUNK = 2000  # product ids per IN (...) list
 T = TypeVar("T")  # an offer-like row: id, shop_id, price, price_rrc, quantity

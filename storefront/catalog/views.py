@@ -20,7 +20,7 @@ from storefront.catalog.services import (
     product_page,
     search_catalog,
 )
-from storefront.errors import NotFound
+from storefront.domain_errors import NotFound
 from storefront.htmx import is_partial
 from storefront.templating import fill_shared, render_shared
 

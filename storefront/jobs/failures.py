@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
-from storefront.errors import NotFound
+from storefront.domain_errors import NotFound
 from storefront.extensions import db
 from storefront.jobs.models import OutboxMessage
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
@@ -66,7 +66,7 @@ def failed_rq_jobs(limit: int = 100) -> list[FailedRQJob] | None:
                     continue
                 error = (job.exc_info or "").strip().splitlines()
                 found.append(FailedRQJob(job.id, name, job.func_name or "", error[-1] if error else "", job.ended_at))
-    except Exception as exc:  # noqa: BLE001 - Redis down: the page still shows the outbox and imports
+    except Exception as exc:
         log.warning("could not read RQ's failed jobs: %s", exc)
         return None
     return found[:limit]
@@ -99,5 +99,5 @@ def forget_failed_rq_copy(outbox_id: int) -> None:
     try:
         for name in current_app.config["RQ_QUEUES"]:
             FailedJobRegistry(queue=rq.get_queue(name)).remove(f"{OUTBOX_PREFIX}{outbox_id}", delete_job=True)
-    except Exception as exc:  # noqa: BLE001 - best effort: the retry itself does not depend on it
+    except Exception as exc:
         log.warning("could not clear RQ's failed record of outbox-%s: %s", outbox_id, exc)

@@ -67,7 +67,7 @@ def relay_outbox() -> int:
 
 def retry_outbox_message(outbox_id: int) -> OutboxMessage:
     """Run a failed outbox row again, through the queue, once the caller commits. Raises NotFound / Conflict."""
-    from storefront.errors import Conflict, NotFound
+    from storefront.domain_errors import Conflict, NotFound
     from storefront.jobs.failures import forget_failed_rq_copy
     from storefront.jobs.queue import PendingJob, _pending
 

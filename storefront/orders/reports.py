@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from storefront.accounts.models import Role, User
 from storefront.database import Money, utcnow
-from storefront.errors import Forbidden
+from storefront.domain_errors import Forbidden
 from storefront.extensions import db
 from storefront.orders.models import Order, OrderPart, OrderStatus
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate

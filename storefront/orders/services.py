@@ -28,10 +28,10 @@ from storefront.cart.services import (
     unavailable_reason,
 )
 from storefront.catalog.cache import invalidate_catalog_after_commit
-from storefront.catalog.summary import refresh_product_summaries
 from storefront.catalog.models import Offer, Product
+from storefront.catalog.summary import refresh_product_summaries
 from storefront.database import utcnow
-from storefront.errors import Conflict, DomainError, Forbidden, NotFound
+from storefront.domain_errors import Conflict, DomainError, Forbidden, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
 from storefront.jobs.mail import send_mail

@@ -20,7 +20,7 @@ from storefront.accounts.forms import ContactForm
 from storefront.accounts.services import add_contact, list_contacts
 from storefront.cart.forms import first_error
 from storefront.cart.services import fit_to_stock
-from storefront.errors import DomainError, NotFound
+from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
 from storefront.orders import services

@@ -11,12 +11,13 @@ from sqlalchemy.orm import selectinload
 from storefront.accounts.management import get_user
 from storefront.accounts.models import Role, User
 from storefront.audit.services import record
-from storefront.errors import Conflict, DomainError, Forbidden, NotFound
+from storefront.catalog.models import Shop
+from storefront.domain_errors import Conflict, DomainError, Forbidden, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.suppliers.importer import run_import
-from storefront.suppliers.models import ImportJob, ImportState, Shop
+from storefront.suppliers.models import ImportJob, ImportState
 from storefront.suppliers.services import switch_accepting
 
 

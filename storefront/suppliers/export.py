@@ -26,11 +26,11 @@ from storefront.catalog.models import (
     OfferParameter,
     Parameter,
     Product,
+    Shop,
     ShopCategory,
 )
 from storefront.extensions import db
 from storefront.jobs import enqueue
-from storefront.suppliers.models import Shop
 from storefront.suppliers.pricelist import dump_price_list, export_value
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 
 MAX_REDIRECTS = 3
 MAX_URL_LENGTH = 1000

@@ -53,16 +53,17 @@ from storefront.catalog.models import (
     OfferParameter,
     Parameter,
     Product,
+    Shop,
     ShopCategory,
 )
 from storefront.catalog.services import search_text_for
 from storefront.catalog.summary import refresh_product_summaries
 from storefront.database import insert_rows, one_of, utcnow
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.jobs.heap import collector_paused
 from storefront.suppliers.fetch import fetch_price_list
-from storefront.suppliers.models import ImportJob, ImportPayload, ImportState, Shop
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportState
 from storefront.suppliers.pricelist import (
     Good,
     Limits,

@@ -1,4 +1,4 @@
-"""Suppliers: shops and their price-list imports."""
+"""Suppliers: price-list imports of the shops (a `Shop` itself is a catalog entity)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -22,21 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront.accounts.models import enum_values
 from storefront.database import TimestampMixin, UTCDateTime
 from storefront.extensions import db
-
-
-class Shop(TimestampMixin, db.Model):
-    __tablename__ = "shops"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
-    url: Mapped[str | None] = mapped_column(String(500))
-    accepting_orders: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-
-    owners = relationship("User", back_populates="shop")
-    offers = relationship("Offer", back_populates="shop", passive_deletes=True)
-
-    def __repr__(self) -> str:
-        return f"<Shop {self.id} {self.name}>"
 
 
 class ImportState(str, enum.Enum):

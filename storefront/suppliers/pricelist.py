@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 
 try:  # libyaml is ~10x faster on big lists; the pure-Python loader behaves the same.
     from yaml import CSafeDumper as SafeDumper

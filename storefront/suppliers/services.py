@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from storefront.accounts.models import Role, User
 from storefront.catalog.cache import invalidate_catalog_after_commit
-from storefront.catalog.models import Offer
-from storefront.errors import Conflict, DomainError, NotFound
+from storefront.catalog.models import Offer, Shop
+from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue
 from storefront.orders import services as orders
@@ -26,7 +26,7 @@ from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.suppliers import export
 from storefront.suppliers.fetch import check_url
 from storefront.suppliers.importer import run_import
-from storefront.suppliers.models import ImportJob, ImportState, Shop
+from storefront.suppliers.models import ImportJob, ImportState
 from storefront.suppliers.pricelist import PriceListInvalid, decode
 
 WAITING = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.ASSEMBLED)  # the supplier still has work to do

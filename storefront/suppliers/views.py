@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 
 from storefront.accounts.models import Role
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
 from storefront.orders.models import OrderStatus

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from storefront.accounts.models import Role, User
 from storefront.database import utcnow
-from storefront.errors import DomainError, Forbidden, NotFound
+from storefront.domain_errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db, limiter
 from storefront.orders.models import Order
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate

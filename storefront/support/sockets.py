@@ -27,7 +27,7 @@ from wsproto.frame_protocol import CloseReason
 from storefront.accounts import api_tokens
 from storefront.accounts.models import User
 from storefront.api.auth import bearer_token
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db, sock
 from storefront.support import services
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel

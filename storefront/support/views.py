@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from storefront.accounts.models import Role
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
 from storefront.security import roles_required, verified_required

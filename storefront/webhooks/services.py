@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from storefront.accounts.models import Role, User
 from storefront.audit.services import record
-from storefront.errors import DomainError, Forbidden, NotFound
+from storefront.domain_errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate

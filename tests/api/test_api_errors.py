@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storefront.accounts.errors import TooManyAttempts
-from storefront.errors import Conflict, DomainError
+from storefront.domain_errors import Conflict, DomainError
 from tests.api.conftest import assert_error
 from tests.factories import UserFactory
 
@@ -82,7 +82,7 @@ def test_domain_error_on_a_page_renders_the_error_page(app, client):
 
     @app.get("/test-missing")
     def missing():
-        from storefront.errors import NotFound
+        from storefront.domain_errors import NotFound
 
         raise NotFound("No such thing.")
 

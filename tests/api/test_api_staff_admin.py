@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
+from storefront.catalog.models import Shop
 from storefront.orders.models import Order, OrderStatus
-from storefront.suppliers.models import Shop
 from storefront.webhooks.models import Webhook
 from tests.api.conftest import assert_error
 from tests.backoffice import conftest as backoffice

@@ -7,7 +7,7 @@ import pytest
 from storefront.accounts import management
 from storefront.accounts.errors import CannotChangeSelf, UserHasOrders
 from storefront.accounts.models import RefreshToken, Role, User
-from storefront.errors import Forbidden
+from storefront.domain_errors import Forbidden
 from tests.accounts.accounts_helpers import NEW_PASSWORD
 from tests.accounts.accounts_helpers import login as page_login
 from tests.api.conftest import assert_error

@@ -14,7 +14,7 @@ from storefront.audit.models import AuditEntry
 from storefront.audit.services import AuditFilters, list_entries, record
 from storefront.catalog import services as catalog
 from storefront.database import utcnow
-from storefront.errors import Forbidden
+from storefront.domain_errors import Forbidden
 from tests.factories import (
     AuditEntryFactory,
     CategoryFactory,

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from storefront.accounts.models import RefreshToken, Role, User
 from storefront.audit.models import AuditEntry
-from storefront.catalog.models import Category, Product
+from storefront.catalog.models import Category, Product, Shop
 from storefront.database import utcnow
 from storefront.jobs.models import OutboxMessage
-from storefront.suppliers.models import ImportJob, ImportState, Shop
+from storefront.suppliers.models import ImportJob, ImportState
 from tests.backoffice.conftest import make_order
 from tests.factories import (
     CategoryFactory,

@@ -46,7 +46,7 @@ def test_search_filters_and_sorts(session, staff):
 
 
 def test_search_is_staff_only(session):
-    from storefront.errors import Forbidden
+    from storefront.domain_errors import Forbidden
 
     with pytest.raises(Forbidden):
         search_orders(UserFactory())

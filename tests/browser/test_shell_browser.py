@@ -1,6 +1,7 @@
 """The page shell renders in a real Chromium with htmx loaded and working."""
 
 import pytest
+
 from tests.factories import OfferFactory
 
 pytestmark = pytest.mark.browser

@@ -12,9 +12,8 @@ from storefront.catalog.cache import (
     invalidate_catalog,
 )
 from storefront.catalog.filters import CatalogQuery
-from storefront.catalog.models import Offer
+from storefront.catalog.models import Offer, Shop
 from storefront.catalog.services import product_page, rename_category, search_catalog
-from storefront.suppliers.models import Shop
 
 
 def best_price(product_id: int) -> Decimal:

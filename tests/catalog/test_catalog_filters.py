@@ -12,7 +12,7 @@ from storefront.catalog.filters import (
     InvalidFilter,
     parse_catalog_query,
 )
-from storefront.errors import DomainError
+from storefront.domain_errors import DomainError
 
 
 def test_empty_arguments_give_the_defaults():

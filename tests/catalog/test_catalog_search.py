@@ -14,7 +14,7 @@ from storefront.catalog.services import (
     search_catalog,
     search_text_for,
 )
-from storefront.errors import NotFound
+from storefront.domain_errors import NotFound
 from tests.catalog.conftest import add_offer
 from tests.factories import CategoryFactory, ProductFactory, ShopFactory
 

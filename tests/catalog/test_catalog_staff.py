@@ -17,7 +17,7 @@ from storefront.catalog.services import (
     set_product_active,
     update_product,
 )
-from storefront.errors import Conflict, DomainError, NotFound
+from storefront.domain_errors import Conflict, DomainError, NotFound
 from tests.factories import OrderItemFactory, ShopCategoryFactory
 
 

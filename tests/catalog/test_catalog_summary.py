@@ -49,7 +49,7 @@ def test_orm_changes_refresh_summaries_in_the_same_transaction(session, catalog)
 
 
 def test_pausing_a_shop_takes_its_only_goods_off_sale(session, catalog):
-    from storefront.suppliers.models import Shop
+    from storefront.catalog.models import Shop
 
     switch_accepting(session.get(Shop, catalog.shop_a), False)
     assert not summary_of(session, catalog.galaxy).on_sale  # shop A was its only supplier

@@ -29,7 +29,7 @@ def test_job_runs_only_after_commit(session):
     assert CALLS == []  # flushed is not committed
     session.commit()
     assert CALLS == [{"n": 1}]
-    from storefront.suppliers.models import Shop
+    from storefront.catalog.models import Shop
 
     assert session.query(Shop).filter_by(name="made by job 1").count() == 1
 

@@ -38,7 +38,7 @@ def test_concurrent_checkouts_never_oversell(app, session):
             except services.OutOfStock:
                 db.session.rollback()
                 outcome = "short"
-            except Exception as exc:  # noqa: BLE001 - anything else is a bug this test must report
+            except Exception as exc:
                 db.session.rollback()
                 outcome = f"error: {exc!r}"
             finally:

@@ -8,7 +8,7 @@ from storefront.accounts.errors import ContactNotFound
 from storefront.cart.models import CartItem
 from storefront.cart.services import get_cart
 from storefront.catalog.models import Offer
-from storefront.errors import Forbidden
+from storefront.domain_errors import Forbidden
 from storefront.orders import services
 from storefront.orders.models import Order, OrderEvent, OrderStatus
 from tests.factories import (

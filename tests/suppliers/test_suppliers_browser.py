@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from storefront.catalog.models import Shop
 from storefront.extensions import db
 from storefront.suppliers.importer import run_import
-from storefront.suppliers.models import Shop
 from tests.factories import PASSWORD, ImportJobFactory, ShopFactory, SupplierFactory
 from tests.suppliers.supplier_helpers import DEMO
 

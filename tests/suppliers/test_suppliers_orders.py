@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from storefront.errors import NotFound
+from storefront.domain_errors import NotFound
 from storefront.extensions import db
 from storefront.orders.models import OrderEvent, OrderStatus
 from storefront.orders.services import InvalidTransition

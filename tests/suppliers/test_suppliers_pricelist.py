@@ -158,7 +158,7 @@ def test_scalars_read_as_safe_load_reads_them(scalar):
     except yaml.YAMLError:  # "=" (the value tag) has no safe constructor: refused, not guessed at
         assert any("tag that is not allowed" in m for _, _, m in problems(text))
         return
-    if expected is None or isinstance(expected, float) and not math.isfinite(expected):  # not storable
+    if expected is None or (isinstance(expected, float) and not math.isfinite(expected)):  # not storable
         refusal = "empty" if expected is None else "finite"
         assert [m for _, _, m in problems(text) if refusal in m] and len(problems(text)) == 2
         return

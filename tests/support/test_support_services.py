@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from storefront.errors import Forbidden, NotFound
+from storefront.domain_errors import Forbidden, NotFound
 from storefront.extensions import db
 from storefront.models import Conversation, Message
 from storefront.support import services

@@ -248,7 +248,7 @@ def test_send_test_event_and_redeliver(app, session, staff, receiver):
 
 
 def test_subscriptions_are_staff_only_and_audited(app, session, staff):
-    from storefront.errors import Forbidden
+    from storefront.domain_errors import Forbidden
     from tests.factories import UserFactory
 
     with pytest.raises(Forbidden):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import Flask, current_app, render_template
@@ -23,8 +24,27 @@ def format_money(value: Decimal | int | None) -> str:
     return f"{text}\u00a0{CURRENCY_SIGNS.get(currency, currency)}"
 
 
+# The shop's ways to show a moment, Russian style (day first); times are UTC, as the pages say.
+DATETIME_FORMATS = {
+    "minutes": "%d.%m.%Y %H:%M",
+    "seconds": "%d.%m.%Y %H:%M:%S",
+    "date": "%d.%m.%Y",
+    "time": "%H:%M:%S",
+}
+
+
+def format_datetime(value: datetime | date | None, style: str = "minutes") -> str:
+    """`{{ order.created_at|datetime }}` → "03.12.2026 09:41"; styles above; None (never happened) → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime(DATETIME_FORMATS[style])
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["datetime"] = format_datetime
 
     @app.context_processor
     def shell_context() -> dict:

@@ -31,11 +31,6 @@ def _require_staff(actor: User) -> None:
         raise Forbidden("Only staff can manage accounts.")
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def list_users(
     actor: User,
     *,
@@ -57,10 +52,9 @@ def list_users(
         statement = statement.where(User.is_active.is_(active))
     term = (q or "").strip()[:MAX_QUERY].lower()
     if term:
-        pattern = _like(term)
-        statement = statement.where(
-            or_(func.lower(User.email).like(pattern, escape="\\"), func.lower(User.name).like(pattern, escape="\\"))
-        )
+        statement = statement.where(or_(
+            func.lower(User.email).contains(term, autoescape=True), func.lower(User.name).contains(term, autoescape=True)
+        ))
     return paginate(statement, page, page_size)
 
 

@@ -73,9 +73,9 @@ def list_entries(viewer: User, filters: AuditFilters = AuditFilters(), page: int
     if filters.target_id is not None:
         statement = statement.where(AuditEntry.target_id == filters.target_id)
     if filters.actor.strip():
-        pattern = "%" + filters.actor.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        term = filters.actor.strip().lower()
         statement = statement.join(User, User.id == AuditEntry.actor_id).where(or_(
-            func.lower(User.email).like(pattern, escape="\\"), func.lower(User.name).like(pattern, escape="\\"),
+            func.lower(User.email).contains(term, autoescape=True), func.lower(User.name).contains(term, autoescape=True),
         ))
     if filters.date_from:
         statement = statement.where(AuditEntry.created_at >= _start_of(filters.date_from))

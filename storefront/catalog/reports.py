@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from storefront.catalog.models import Category, Offer, Product
-from storefront.catalog.services import _like_contains, normalise_search_text
+from storefront.catalog.services import normalise_search_text
 from storefront.domain_errors import NotFound
 from storefront.extensions import db
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
@@ -45,7 +45,7 @@ def staff_products(q: str = "", category_id: int | None = None, page: int = 1,
     statement = select(Product).options(joinedload(Product.category)).order_by(Product.name, Product.id)
     term = normalise_search_text(q or "")[:200]
     if term:
-        statement = statement.where(Product.search_text.like(_like_contains(term), escape="\\"))
+        statement = statement.where(Product.search_text.contains(term, autoescape=True))
     if category_id is not None:
         statement = statement.where(Product.category_id == category_id)
     return paginate(statement, page, page_size)

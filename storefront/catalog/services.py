@@ -232,12 +232,6 @@ def _search_terms(q: str) -> list[str]:
     return list(dict.fromkeys(normalise_search_text(q).split()))[:MAX_SEARCH_TERMS]
 
 
-def _like_contains(term: str) -> str:
-    # The shopper's % and _ are literal characters, not wildcards (no match-everything scans).
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 # ---------------------------------------------------------------------------------------------------- queries
 
 
@@ -289,7 +283,8 @@ def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list,
     No offer conditions means the product summaries answer alone (see `catalog.summary`).
     """
     on_product = [Product.on_sale]
-    on_product += [Product.search_text.like(_like_contains(term), escape="\\") for term in _search_terms(query.q)]
+    # autoescape: the shopper's % and _ are literal characters, not wildcards (no match-everything scans).
+    on_product += [Product.search_text.contains(term, autoescape=True) for term in _search_terms(query.q)]
     if query.category_id is not None:
         on_product.append(_in_category(query.category_id))
     on_offer = []

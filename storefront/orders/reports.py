@@ -53,10 +53,6 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def search_orders(viewer: User, filters: OrderFilters = OrderFilters(), page: int = 1,
                   page_size: int = DEFAULT_PAGE_SIZE) -> Page[Order]:
     """Every order matching the filters, in the chosen order (unknown sorts fall back to newest first)."""
@@ -79,7 +75,7 @@ def search_orders(viewer: User, filters: OrderFilters = OrderFilters(), page: in
     term = (filters.q or "").strip()[:MAX_QUERY]
     if term:
         number = term.lstrip("#").strip()
-        by_email = func.lower(User.email).like(_like(term.lower()), escape="\\")
+        by_email = func.lower(User.email).contains(term.lower(), autoescape=True)
         if number.isdigit() and len(number) <= 9:
             statement = statement.where(or_(Order.id == int(number), by_email))
         else:

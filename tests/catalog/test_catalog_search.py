@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from storefront.catalog.filters import CatalogQuery
-from storefront.catalog.models import Offer, Product
+from storefront.catalog.models import Offer, Product, Shop
 from storefront.catalog.services import (
     list_categories,
     list_shops,
@@ -71,6 +71,17 @@ def test_out_of_stock_product_shows_the_cheapest_offer(session, catalog):
 )
 def test_search(session, catalog, q, expected):
     assert set(names(CatalogQuery(q=q))) == expected
+
+
+def test_the_escape_character_itself_is_literal_too(session, catalog):
+    # LIKE escaping is SQLAlchemy's autoescape (escape character "/"): a slash or backslash is just a character.
+    product = ProductFactory(name="Адаптер USB-C/Lightning 50\\50", category_id=catalog.phones)
+    add_offer(product, session.get(Shop, catalog.shop_a), "990.00")
+    refresh_search_text(product)
+    session.commit()
+    assert names(CatalogQuery(q="c/lightning")) == ["Адаптер USB-C/Lightning 50\\50"]
+    assert names(CatalogQuery(q="50\\50")) == ["Адаптер USB-C/Lightning 50\\50"]
+    assert names(CatalogQuery(q="/%")) == [] and names(CatalogQuery(q="c/_ightning")) == []
 
 
 def test_search_text_folds_case_and_yo():

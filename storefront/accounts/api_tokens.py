@@ -128,6 +128,13 @@ def _issue(user: User, family: str) -> tuple[TokenPair, str]:
     return TokenPair(access, refresh, config["JWT_ACCESS_TTL"], config["JWT_REFRESH_TTL"]), jti
 
 
+def parse_bearer(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer …` header's value, or None (shared by the API and the chat socket)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def decode_access_token(token: str) -> User:
     """The active user a genuine, unexpired access token belongs to; TokenError otherwise."""
     return _user_for(_decode(token, ACCESS))

@@ -38,7 +38,7 @@ from storefront.accounts.forms import (
 )
 from storefront.accounts.models import Role
 from storefront.accounts.navigation import safe_next, sections_for
-from storefront.cart.views import adopt_guest_cart
+from storefront.cart.guest import adopt_guest_cart
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
 from storefront.htmx import is_partial, render_page_or_partial

@@ -27,10 +27,8 @@ class NotAuthenticated(DomainError):
 
 
 def bearer_token() -> str | None:
-    """The token of an `Authorization: Bearer …` header, or None."""
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    """The token of this request's `Authorization: Bearer …` header, or None."""
+    return api_tokens.parse_bearer(request.headers.get("Authorization", ""))
 
 
 def authenticate() -> User:

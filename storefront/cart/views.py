@@ -7,7 +7,6 @@ notice for add-to-cart, plus the header badge swapped out-of-band).
 from __future__ import annotations
 
 import logging
-import secrets
 
 from flask import (
     Blueprint,
@@ -16,38 +15,19 @@ from flask import (
     has_request_context,
     redirect,
     render_template,
-    session,
     url_for,
 )
-from flask_login import current_user
 
-from storefront.accounts.models import User
 from storefront.accounts.navigation import safe_next
 from storefront.cart import services
 from storefront.cart.forms import AddToCartForm, ConfirmForm, QuantityForm, first_error
+from storefront.cart.guest import cart_owner
 from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 log = logging.getLogger(__name__)
-GUEST_CART_KEY = "cart_key"  # the Flask session entry holding a guest cart's key
-
-
-def cart_owner(create: bool = False) -> services.Owner | None:
-    """The signed-in user, else the guest's cart key (made on first use when `create`), else None."""
-    if current_user.is_authenticated:
-        return current_user._get_current_object()
-    key = session.get(GUEST_CART_KEY)
-    if not key and create:
-        key = secrets.token_urlsafe(24)
-        session[GUEST_CART_KEY] = key
-    return key or None
-
-
-def adopt_guest_cart(user: User) -> int:
-    """At log-in: move this browser's guest cart into `user`'s cart (the login view calls this before commit)."""
-    return services.merge_guest_cart(session.pop(GUEST_CART_KEY, None), user)
 
 
 @bp.app_context_processor

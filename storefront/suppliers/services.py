@@ -22,9 +22,9 @@ from storefront.extensions import db
 from storefront.jobs import enqueue
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderPart, OrderStatus
+from storefront.outbound import check_url
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.suppliers import export
-from storefront.suppliers.fetch import check_url
 from storefront.suppliers.importer import run_import
 from storefront.suppliers.models import ImportJob, ImportState
 from storefront.suppliers.pricelist import PriceListInvalid, decode

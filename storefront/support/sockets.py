@@ -26,7 +26,6 @@ from wsproto.frame_protocol import CloseReason
 
 from storefront.accounts import api_tokens
 from storefront.accounts.models import User
-from storefront.api.auth import bearer_token
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, sock
 from storefront.support import services
@@ -72,7 +71,8 @@ def _int_arg(name: str) -> int | None:
 def _handshake_user() -> User:
     """API clients: a bearer access token in `Authorization`; browsers: the session cookie. Verified, or 401."""
     if request.headers.get("Authorization"):
-        token = bearer_token()  # an Authorization header is never ignored for the cookie: bad or unusable is 401
+        # An Authorization header is never ignored for the cookie: bad or unusable is 401.
+        token = api_tokens.parse_bearer(request.headers["Authorization"])
         try:
             user = api_tokens.decode_access_token(token) if token else None
         except api_tokens.TokenError:

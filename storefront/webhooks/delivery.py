@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import logging
-import ssl
 import time
 from datetime import datetime, timedelta
 
@@ -26,21 +24,20 @@ from sqlalchemy import select, update
 from storefront.database import utcnow
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
-from storefront.suppliers.fetch import (
-    FetchError,
-    _PinnedHTTPConnection,
-    _PinnedHTTPSConnection,
-    check_url,
-    resolve,
-)
-from storefront.webhooks.models import WebhookDelivery
-from storefront.webhooks.services import FAILED, PENDING, RETRYING, SUCCEEDED, allowlist
+from storefront.outbound import Client, FetchError, FetchTimeout
+from storefront.webhooks.models import FAILED, PENDING, RETRYING, SUCCEEDED, WebhookDelivery
 
 log = logging.getLogger(__name__)
 USER_AGENT = "Storefront-Webhooks/1"
 MAX_RESPONSE_BYTES = 4096  # we only keep the status; a little of the body helps staff read an error
 SIGNATURE_HEADER = "X-Storefront-Signature"
 TIMESTAMP_HEADER = "X-Storefront-Timestamp"
+
+
+def client() -> Client:
+    """The outbound client for receivers: our address rules, opened only for WEBHOOK_URL_ALLOWLIST."""
+    allowlist = tuple(current_app.config.get("WEBHOOK_URL_ALLOWLIST") or ())
+    return Client(USER_AGENT, allowlist, public_only="webhooks are only sent to public servers")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -74,17 +71,11 @@ def next_attempt_at(delivery: WebhookDelivery) -> datetime | None:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
-    """POST to the checked, pinned address; (status, first bytes of the answer). Raises FetchError/OSError."""
-    target = check_url(url)
-    address = resolve(target.host, target.port, allowlist())
-    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = cls(target.host, target.port, address, timeout=timeout)
-    try:
-        connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()  # redirects are not followed: the subscription names the receiver
-        return response.status, response.read(MAX_RESPONSE_BYTES).decode("utf-8", "replace")
-    finally:
-        connection.close()
+    """POST to the checked, pinned address; (status, first bytes of the answer). Raises FetchError."""
+    # Redirects are not followed: the subscription names the receiver.
+    response = client().request("POST", url, body=body, headers=headers, timeout=timeout,
+                                max_bytes=MAX_RESPONSE_BYTES, truncate=True)
+    return response.status, response.body.decode("utf-8", "replace")
 
 
 def _claim(delivery: WebhookDelivery) -> bool:
@@ -115,7 +106,7 @@ def deliver_webhook(delivery_id: int) -> str:
     body = body_for(delivery)
     timestamp = str(int(time.time()))
     headers = {
-        "Content-Type": "application/json", "User-Agent": USER_AGENT, "Connection": "close",
+        "Content-Type": "application/json",
         "X-Storefront-Event": delivery.event, "X-Storefront-Delivery": str(delivery.id),
         TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
     }
@@ -124,12 +115,10 @@ def deliver_webhook(delivery_id: int) -> str:
         code, text = _post(webhook.url, body, headers, float(current_app.config.get("WEBHOOK_TIMEOUT", 5)))
         if not 200 <= code < 300:
             error = f"HTTP {code}: {text[:300]}".strip()
-    except FetchError as exc:
-        error = exc.message
-    except TimeoutError:
+    except FetchTimeout:
         error = "The receiver did not answer in time."
-    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    except FetchError as exc:
+        error = exc.message[:500]
     delivery = db.session.get(WebhookDelivery, delivery_id)
     delivery.response_code = code
     delivery.error = error

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront.database import TimestampMixin, UTCDateTime, utcnow
 from storefront.extensions import db
 
+# A delivery's states (the vocabulary both the subscriptions and the sender use).
+PENDING, RETRYING, SUCCEEDED, FAILED = "pending", "retrying", "succeeded", "failed"
+
 
 class Webhook(TimestampMixin, db.Model):
     __tablename__ = "webhooks"
@@ -30,7 +33,7 @@ class WebhookDelivery(db.Model):
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False)
     event: Mapped[str] = mapped_column(String(64), nullable=False)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending/succeeded/failed
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default=PENDING)  # see the states above
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     response_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)

@@ -3,28 +3,27 @@
 `emit(event, data)` writes one WebhookDelivery per active subscription and queues its delivery through the
 transactional outbox in the caller's transaction: nothing is sent if the change rolls back, and a Redis outage
 delays deliveries instead of losing them. Sending, signing and retries live in `storefront.webhooks.delivery`.
-URLs obey the price-list address rules (`storefront.suppliers.fetch`): http(s) only, no credentials, and never a
+URLs obey the outbound address rules (`storefront.outbound`): http(s) only, no credentials, and never a
 loopback, private or link-local address unless that address is in WEBHOOK_URL_ALLOWLIST.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storefront.accounts.models import Role, User
 from storefront.audit.services import record
 from storefront.domain_errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
+from storefront.outbound import FetchError
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
-from storefront.suppliers.fetch import FetchError, address_refusal, check_url, resolve
-from storefront.webhooks.models import Webhook, WebhookDelivery
+from storefront.webhooks.delivery import client, deliver_webhook
+from storefront.webhooks.models import FAILED, PENDING, Webhook, WebhookDelivery
 
 EVENTS: dict[str, str] = {
     "order.created": "An order was placed",
@@ -32,7 +31,6 @@ EVENTS: dict[str, str] = {
     "order.shipped": "An order was sent",
 }
 TEST_EVENT = "webhook.test"
-PENDING, RETRYING, SUCCEEDED, FAILED = "pending", "retrying", "succeeded", "failed"
 MAX_SECRET = 200
 
 
@@ -43,10 +41,6 @@ class InvalidWebhook(DomainError):
 
 class WebhookNotFound(NotFound):
     code = "webhook_not_found"
-
-
-def allowlist() -> list[str]:
-    return list(current_app.config.get("WEBHOOK_URL_ALLOWLIST") or [])
 
 
 def _require_staff(actor: User) -> None:
@@ -61,27 +55,9 @@ def check_webhook_url(url: str, *, look_up: bool = True) -> str:
     a public (or allowlisted) address. Each delivery resolves again and connects only to an address it checked.
     """
     try:
-        target = check_url(url)
+        return client().check(url, look_up=look_up).url
     except FetchError as exc:
-        raise InvalidWebhook(exc.message.replace("imported", "used for webhooks"), field="url") from None
-    try:
-        literal = ipaddress.ip_address(target.host)
-    except ValueError:
-        literal = None
-    if literal is not None:
-        reason = address_refusal(literal, allowlist())
-    elif look_up:
-        try:
-            resolve(target.host, target.port, allowlist())
-            reason = None
-        except FetchError as exc:
-            reason = exc.message
-    else:
-        reason = None
-    if reason:
-        # fetch's sentences end with "price lists are only fetched…": keep the first half, say it our way.
-        raise InvalidWebhook(f"{reason.split(';')[0]}; webhooks are only sent to public servers.", field="url")
-    return target.url
+        raise InvalidWebhook(exc.message, field="url") from None
 
 
 def _clean_events(events: Iterable[str]) -> list[str]:
@@ -149,8 +125,6 @@ def list_deliveries(actor: User, webhook_id: int, page: int = 1,
 
 
 def _queue(webhook: Webhook, event: str, data: dict[str, Any]) -> WebhookDelivery:
-    from storefront.webhooks.delivery import deliver_webhook
-
     delivery = WebhookDelivery(webhook_id=webhook.id, event=event, payload=data, state=PENDING, attempts=0)
     db.session.add(delivery)
     db.session.flush()
@@ -183,6 +157,4 @@ def redeliver(actor: User, delivery_id: int) -> WebhookDelivery:
 
 
 def failed_delivery_count() -> int:
-    from sqlalchemy import func
-
     return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.state == FAILED)) or 0

@@ -4,13 +4,9 @@ import socket
 
 import pytest
 
-from storefront.suppliers import fetch
-from storefront.suppliers.fetch import (
-    FetchError,
-    address_refusal,
-    check_url,
-    fetch_price_list,
-)
+from storefront import outbound
+from storefront.outbound import FetchError, address_refusal, check_url
+from storefront.suppliers.fetch import fetch_price_list
 
 ALLOW = ["127.0.0.1"]
 
@@ -64,7 +60,7 @@ def test_loopback_addresses_outside_the_allowlist_are_refused_before_connecting(
     def no_connections(*_args, **_kwargs):
         raise AssertionError("a refused address must never be connected to")
 
-    monkeypatch.setattr(fetch, "open_socket", no_connections)
+    monkeypatch.setattr(outbound, "open_socket", no_connections)
     with pytest.raises(FetchError, match="loopback"):
         get(pricelist_server.url("/technopark.yaml", host="127.0.0.2"))
     with pytest.raises(FetchError, match="loopback"):
@@ -108,15 +104,15 @@ def test_the_host_is_resolved_once_and_that_address_is_used(pricelist_server, mo
         calls.append(host)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
 
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", fake_getaddrinfo)
     body = get(f"http://prices.example:{pricelist_server.server_port}/technopark.yaml")
     assert body.startswith(b"shop:") and calls == ["prices.example"]
     assert pricelist_server.requests[-1][1]["Host"] == f"prices.example:{pricelist_server.server_port}"
 
 
 def test_a_name_resolving_to_a_private_address_is_refused(monkeypatch):
-    monkeypatch.setattr(fetch.socket, "getaddrinfo",
+    monkeypatch.setattr(outbound.socket, "getaddrinfo",
                         lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))])
-    monkeypatch.setattr(fetch, "open_socket", lambda *a: pytest.fail("must not connect"))
+    monkeypatch.setattr(outbound, "open_socket", lambda *a: pytest.fail("must not connect"))
     with pytest.raises(FetchError, match="link-local"):
         get("http://metadata.example/latest/meta-data/")

@@ -188,14 +188,14 @@ def test_delivery_rechecks_the_address_and_never_connects_to_a_refused_one(app, 
 
 
 def _deliver_with_literal_resolver(delivery_id: int) -> str:
-    from storefront.suppliers import fetch
+    from storefront import outbound
 
-    original = fetch.socket.getaddrinfo
-    fetch.socket.getaddrinfo = lambda host, port, **kw: [(None, None, None, "", (host.strip("[]"), port))]
+    original = outbound.socket.getaddrinfo
+    outbound.socket.getaddrinfo = lambda host, port, **kw: [(None, None, None, "", (host.strip("[]"), port))]
     try:
         return deliver_webhook(delivery_id)
     finally:
-        fetch.socket.getaddrinfo = original
+        outbound.socket.getaddrinfo = original
 
 
 def test_a_duplicate_job_sends_once(app, session, staff, receiver):

@@ -1,0 +1,33 @@
+"""Whose cart a browser request means: the signed-in user's, or a guest's kept under a key in the Flask session.
+
+A helper for the request layer (cart pages, and the log-in page that adopts a guest cart); services take the
+resulting owner and never read the session themselves.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import session
+from flask_login import current_user
+
+from storefront.accounts.models import User
+from storefront.cart import services
+
+GUEST_CART_KEY = "cart_key"  # the Flask session entry holding a guest cart's key
+
+
+def cart_owner(create: bool = False) -> services.Owner | None:
+    """The signed-in user, else the guest's cart key (made on first use when `create`), else None."""
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    key = session.get(GUEST_CART_KEY)
+    if not key and create:
+        key = secrets.token_urlsafe(24)
+        session[GUEST_CART_KEY] = key
+    return key or None
+
+
+def adopt_guest_cart(user: User) -> int:
+    """At log-in: move this browser's guest cart into `user`'s cart (the login view calls this before commit)."""
+    return services.merge_guest_cart(session.pop(GUEST_CART_KEY, None), user)

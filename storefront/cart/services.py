@@ -51,15 +51,15 @@ class NotEnoughStock(Conflict):
 
 
 def unavailable_reason(offer: Offer) -> str | None:
-    """Why `offer` cannot be bought now, or None when it can. The one place this rule lives."""
+    """Why `offer` cannot be bought now, or None when it can. The rule is `Offer.is_sellable`; this explains it."""
+    if offer.is_sellable:
+        return None
     name = offer.product.name
     if not offer.is_active:
         return f"“{name}” is no longer sold by {offer.shop.name}."
     if not offer.shop.accepting_orders:
         return f"{offer.shop.name} is not taking orders at the moment, so “{name}” cannot be bought."
-    if not offer.product.is_active or not offer.product.category.is_active:
-        return f"“{name}” is not on sale at the moment."
-    return None
+    return f"“{name}” is not on sale at the moment."  # the product or its category is off the catalog
 
 
 def _load_offer(offer_id: int) -> Offer:

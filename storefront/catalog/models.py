@@ -16,11 +16,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     false,
+    select,
     text,
     true,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement, Select
 
 from storefront.database import Money, TimestampMixin
 from storefront.extensions import db
@@ -95,7 +99,7 @@ class Product(TimestampMixin, db.Model):
 
     # What the catalog's cards show, kept by `catalog.summary` whenever offers, shops, the product or its
     # category change, so a list reads one indexed row per product instead of aggregating every offer.
-    # On sale: active, in an active category, with at least one active offer from a shop accepting orders.
+    # On sale: at least one of its offers `is_sellable`.
     on_sale: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     best_offer_id: Mapped[int | None] = mapped_column(Integer)  # what "add to cart" buys (see summary.best_offer)
     best_price: Mapped[Decimal | None] = mapped_column(Money)
@@ -162,6 +166,33 @@ class Offer(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Offer {self.id} shop={self.shop_id} ext={self.external_id} {self.price}>"
+
+    @hybrid_property
+    def is_sellable(self) -> bool:
+        """Can this be bought right now: an active offer from a shop taking orders, of an active product whose
+        main category is active. The one definition of the rule, in Python and (below) in SQL; anything else
+        stays reachable by direct link and is shown as unavailable."""
+        return bool(self.is_active and self.shop.accepting_orders and self.product.is_active
+                    and self.product.category.is_active)
+
+    @is_sellable.inplace.expression
+    @classmethod
+    def _is_sellable_expression(cls) -> ColumnElement[bool]:
+        # Plain column conditions, so the planner keeps using the indexes: the statement must have the offer's
+        # shop, product and category in its FROM — `offers_with_owners` joins them — or correlate to them.
+        return and_(cls.is_active, Shop.accepting_orders, Product.is_active, Category.is_active)
+
+
+def offers_with_owners(*columns) -> Select:
+    """SELECT `columns` FROM offers joined to their shop, their product and its main category: the FROM that
+    `Offer.is_sellable` needs in SQL."""
+    return (
+        select(*columns)
+        .select_from(Offer)
+        .join(Shop, Shop.id == Offer.shop_id)
+        .join(Product, Product.id == Offer.product_id)
+        .join(Category, Category.id == Product.category_id)
+    )
 
 
 class Parameter(db.Model):

@@ -9,8 +9,8 @@ parameters) look at the offers themselves, and then a card shows the best of the
 
 Writing (staff): categories and products, each change invalidating the cache when its transaction commits.
 
-What is for sale: an active offer of an active product whose main category is active, from a shop that accepts
-orders. Everything else stays reachable by direct link but is shown as unavailable.
+What is for sale is `Offer.is_sellable` (catalog.models); everything else stays reachable by direct link but is
+shown as unavailable.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from storefront.catalog.models import (
     Product,
     Shop,
     ShopCategory,
+    offers_with_owners,
     product_extra_categories,
 )
 from storefront.catalog.summary import Summary, best_offer, summarise
@@ -235,26 +236,9 @@ def _search_terms(q: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------------- queries
 
 
-SELLABLE_OFFER = (Offer.is_active, Shop.accepting_orders)
-
-
-def _sellable():
-    return [*SELLABLE_OFFER, Product.is_active, Category.is_active]
-
-
-def _offers_joined(*columns):
-    return (
-        select(*columns)
-        .select_from(Offer)
-        .join(Shop, Shop.id == Offer.shop_id)
-        .join(Product, Product.id == Offer.product_id)
-        .join(Category, Category.id == Product.category_id)
-    )
-
-
 def _matching_offers(on_product, on_offer, *columns):
     """Sellable offers passing the query's product and offer filters."""
-    return _offers_joined(*columns).where(*on_product, *SELLABLE_OFFER, *on_offer)
+    return offers_with_owners(*columns).where(*on_product, Offer.is_sellable, *on_offer)
 
 
 def _has_parameter(name: str, values: tuple[str, ...]):
@@ -303,11 +287,12 @@ def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list,
 
 def _products_on_sale(on_product, on_offer, *columns):
     """Products matching the product filters that have at least one sellable offer matching the offer filters."""
-    statement = select(*columns).select_from(Product)
+    statement = select(*columns).select_from(Product).join(Category, Category.id == Product.category_id)
     if on_offer:
+        # Correlated to the outer product and its category, which `Offer.is_sellable` reads.
         statement = statement.where(exists(
             select(literal(1)).select_from(Offer).join(Shop, Shop.id == Offer.shop_id)
-            .where(Offer.product_id == Product.id, *SELLABLE_OFFER, *on_offer)
+            .where(Offer.product_id == Product.id, Offer.is_sellable, *on_offer)
         ))
     return statement.where(*on_product)
 
@@ -331,8 +316,7 @@ def _order(columns, sort: str) -> list:
 
 def _page_by_product(query: CatalogQuery, on_product, on_offer):
     """Walk the goods on sale in an index's order, keep those matching, stop at the page's end."""
-    statement = _products_on_sale(on_product, on_offer, *PAGE_COLUMNS).join(
-        Category, Category.id == Product.category_id)
+    statement = _products_on_sale(on_product, on_offer, *PAGE_COLUMNS)
     if query.q:
         # Find the matches through the trigram index first, then sort them: walking the sort's index and
         # filtering would read most of the catalog when the matches sort late ("Смартфон…" after "Ноутбук…").
@@ -452,7 +436,7 @@ def _filtered_cards(rows, on_product, on_offer) -> tuple[ProductCard, ...]:
     by_product = defaultdict(list)
     for offer in offers:
         by_product[offer.product_id].append(offer)
-    return tuple(_card(row, summarise(True, by_product[row.id])) for row in rows)
+    return tuple(_card(row, summarise(by_product[row.id])) for row in rows)
 
 
 def _facet_sort_key(value: str):
@@ -548,8 +532,9 @@ def _product_detail(product_id: int) -> ProductDetail:
     if row is None:
         raise NotFound("No such product.", field="product")
     offers = db.session.execute(
-        _offers_joined(Offer.id, Offer.shop_id, Shop.name, Offer.model, Offer.price, Offer.price_rrc, Offer.quantity)
-        .where(Offer.product_id == product_id, *_sellable())
+        offers_with_owners(Offer.id, Offer.shop_id, Shop.name, Offer.model, Offer.price, Offer.price_rrc,
+                           Offer.quantity)
+        .where(Offer.product_id == product_id, Offer.is_sellable)
         .order_by(Offer.price, Offer.id)
     ).all()
     parameters: dict[str, list[str]] = defaultdict(list)

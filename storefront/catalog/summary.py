@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from storefront.catalog.models import Category, Offer, Product, Shop, product_extra_categories
+from storefront.catalog.models import Category, Offer, Product, Shop, offers_with_owners, product_extra_categories
 from storefront.database import one_of
 from storefront.extensions import db
 
@@ -62,10 +62,10 @@ def best_offer(offers: Iterable[T]) -> T | None:
     return min(offers, key=lambda o: (o.quantity <= 0, o.price, o.id), default=None)
 
 
-def summarise(listed: bool, sellable_offers: Sequence) -> Summary:
-    """The summary of a product that is `listed` (it and its category active) with these sellable offers."""
+def summarise(sellable_offers: Sequence) -> Summary:
+    """The summary of a product with these offers (each `Offer.is_sellable`); none means not on sale."""
     best = best_offer(sellable_offers)
-    if not listed or best is None:
+    if best is None:
         return NOT_ON_SALE
     return Summary(
         on_sale=True, best_offer_id=best.id, best_price=best.price, best_price_rrc=best.price_rrc,
@@ -88,19 +88,14 @@ def _refresh_chunk(connection: Connection, ids: list[int]) -> int:
     dialect = connection.dialect.name
     offers = defaultdict(list)
     for offer in connection.execute(
-        select(Offer.id, Offer.product_id, Offer.shop_id, Offer.price, Offer.price_rrc, Offer.quantity)
-        .join(Shop, Shop.id == Offer.shop_id)
-        .where(one_of(Offer.product_id, ids, dialect), Offer.is_active, Shop.accepting_orders)
+        offers_with_owners(Offer.id, Offer.product_id, Offer.shop_id, Offer.price, Offer.price_rrc, Offer.quantity)
+        .where(one_of(Offer.product_id, ids, dialect), Offer.is_sellable)
     ):
         offers[offer.product_id].append(offer)
     stale = []
-    for row in connection.execute(
-        select(Product.id, (Product.is_active & Category.is_active).label("listed"), *_summary_columns())
-        .join(Category, Category.id == Product.category_id)
-        .where(one_of(Product.id, ids, dialect))
-    ):
-        summary = summarise(bool(row.listed), offers[row.id])
-        if Summary(*row[2:]) != summary:
+    for row in connection.execute(select(Product.id, *_summary_columns()).where(one_of(Product.id, ids, dialect))):
+        summary = summarise(offers[row.id])
+        if Summary(*row[1:]) != summary:
             stale.append((row.id, summary))
     if stale:
         (_write_postgresql if dialect == "postgresql" else _write_rows)(connection, stale)

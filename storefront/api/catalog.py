@@ -19,7 +19,7 @@ from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
 from storefront.api.docs import errors, public
 from storefront.api.pagination import PaginationArgs, page_schema
-from storefront.catalog import filters, services
+from storefront.catalog import browsing, editing, filters
 from storefront.extensions import db
 from storefront.pagination import page_of
 
@@ -179,7 +179,7 @@ class Categories(MethodView):
     @categories.response(200, page_schema(CategorySchema))
     def get(self, args):
         """List the active categories by name."""
-        return page_of(list(services.list_categories()), args["page"], args["page_size"])
+        return page_of(list(browsing.list_categories()), args["page"], args["page_size"])
 
     @auth_required(categories, Role.STAFF)
     @errors(categories, 409)
@@ -187,7 +187,7 @@ class Categories(MethodView):
     @categories.response(201, CategorySchema)
     def post(self, data):
         """Add a category (staff)."""
-        category = services.create_category(data["name"])
+        category = editing.create_category(data["name"])
         db.session.commit()
         return category
 
@@ -199,7 +199,7 @@ class CategoryById(MethodView):
     @categories.response(200, CategorySchema)
     def get(self, category_id):
         """Show an active category."""
-        return services.get_category(category_id)
+        return browsing.get_category(category_id)
 
     @auth_required(categories, Role.STAFF)
     @errors(categories, 404, 409)
@@ -208,9 +208,9 @@ class CategoryById(MethodView):
     def patch(self, data, category_id):
         """Rename, deactivate or restore a category (staff)."""
         if "name" in data:
-            category = services.rename_category(category_id, data["name"])
+            category = editing.rename_category(category_id, data["name"])
         if "is_active" in data:
-            category = services.set_category_active(category_id, data["is_active"], actor=current_api_user())
+            category = editing.set_category_active(category_id, data["is_active"], actor=current_api_user())
         db.session.commit()
         return category
 
@@ -221,9 +221,9 @@ class CategoryById(MethodView):
     def delete(self, args, category_id):
         """Deactivate a category, or with `hard=true` delete it (409 while products or price lists use it)."""
         if args["hard"]:
-            services.delete_category(category_id, actor=current_api_user())
+            editing.delete_category(category_id, actor=current_api_user())
         else:
-            services.set_category_active(category_id, False, actor=current_api_user())
+            editing.set_category_active(category_id, False, actor=current_api_user())
         db.session.commit()
 
 
@@ -237,7 +237,7 @@ class Shops(MethodView):
     @shops.response(200, page_schema(ShopSchema))
     def get(self, args):
         """List the shops that accept orders, by name."""
-        return page_of(list(services.list_shops()), args["page"], args["page_size"])
+        return page_of(list(browsing.list_shops()), args["page"], args["page_size"])
 
 
 @shops.route(f"/<int(max={MAX_ID}):shop_id>")
@@ -247,14 +247,14 @@ class ShopById(MethodView):
     @shops.response(200, ShopSchema)
     def get(self, shop_id):
         """Show a shop (paused ones too: `accepting_orders` says so)."""
-        return services.get_shop(shop_id)
+        return browsing.get_shop(shop_id)
 
 
 # --- products -------------------------------------------------------------------------------------------
 
 
 def _detail(product_id: int):
-    return services.product_page(product_id).product
+    return browsing.product_page(product_id).product
 
 
 @products.route("")
@@ -269,7 +269,7 @@ class Products(MethodView):
     @products.response(200, ProductListSchema)
     def get(self):
         """Search, filter, sort and page through the products on sale."""
-        return services.search_catalog(services.parse_catalog_query(request.args))
+        return browsing.search_catalog(filters.parse_catalog_query(request.args))
 
     @auth_required(products, Role.STAFF)
     @errors(products, 404)
@@ -277,7 +277,7 @@ class Products(MethodView):
     @products.response(201, ProductSchema)
     def post(self, data):
         """Add a product to a category (staff)."""
-        product = services.create_product(data["name"], data["category_id"], data["description"])
+        product = editing.create_product(data["name"], data["category_id"], data["description"])
         db.session.commit()
         return _detail(product.id)
 
@@ -300,11 +300,11 @@ class ProductById(MethodView):
         """Change a product's name, description, categories, or take it off sale and back (staff)."""
         extra = data.pop("extra_category_ids", None)
         active = data.pop("is_active", None)
-        services.update_product(product_id, **data)
+        editing.update_product(product_id, **data)
         if extra is not None:
-            services.set_extra_categories(product_id, extra)
+            editing.set_extra_categories(product_id, extra)
         if active is not None:
-            services.set_product_active(product_id, active)
+            editing.set_product_active(product_id, active)
         db.session.commit()
         return _detail(product_id)
 
@@ -315,7 +315,7 @@ class ProductById(MethodView):
     def delete(self, args, product_id):
         """Take a product off sale, or with `hard=true` delete it (409 while offers refer to it)."""
         if args["hard"]:
-            services.delete_product(product_id, actor=current_api_user())
+            editing.delete_product(product_id, actor=current_api_user())
         else:
-            services.set_product_active(product_id, False)
+            editing.set_product_active(product_id, False)
         db.session.commit()

@@ -44,8 +44,8 @@ from storefront.backoffice.forms import (
     WebhookForm,
 )
 from storefront.cart.forms import first_error
+from storefront.catalog import editing as catalog
 from storefront.catalog import reports as catalog_reports
-from storefront.catalog import services as catalog
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, login_manager
 from storefront.htmx import is_partial, render_page_or_partial

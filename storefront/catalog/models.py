@@ -92,7 +92,7 @@ class Product(TimestampMixin, db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Case-folded name + models + description: SQLite's lower() does not fold Cyrillic, Python's casefold() does.
-    # Kept current by `catalog.services.refresh_search_text`.
+    # Kept current by `catalog.search_text.refresh_search_text`.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Soft delete by staff: off the catalog (a direct link says "unavailable"); offers and orders stay.
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from storefront.catalog.models import Category, Offer, Product
-from storefront.catalog.services import normalise_search_text
+from storefront.catalog.search_text import normalise_search_text
 from storefront.domain_errors import NotFound
 from storefront.extensions import db
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate

@@ -12,14 +12,9 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from storefront.catalog.browsing import product_page, search_catalog
 from storefront.catalog.cache import LISTS, cached
-from storefront.catalog.services import (
-    CatalogQuery,
-    InvalidFilter,
-    parse_catalog_query,
-    product_page,
-    search_catalog,
-)
+from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
 from storefront.domain_errors import NotFound
 from storefront.htmx import is_partial
 from storefront.templating import fill_shared, render_shared

@@ -56,7 +56,7 @@ from storefront.catalog.models import (
     Shop,
     ShopCategory,
 )
-from storefront.catalog.services import search_text_for
+from storefront.catalog.search_text import search_text_for
 from storefront.catalog.summary import refresh_product_summaries
 from storefront.database import insert_rows, one_of, utcnow
 from storefront.domain_errors import DomainError

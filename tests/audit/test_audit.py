@@ -12,7 +12,7 @@ from storefront.accounts.errors import CannotChangeSelf
 from storefront.accounts.models import Role
 from storefront.audit.models import AuditEntry
 from storefront.audit.services import AuditFilters, list_entries, record
-from storefront.catalog import services as catalog
+from storefront.catalog import editing as catalog
 from storefront.database import utcnow
 from storefront.domain_errors import Forbidden
 from tests.factories import (

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from storefront.catalog.services import refresh_search_text
+from storefront.catalog.search_text import refresh_search_text
 from tests.factories import (
     CategoryFactory,
     OfferFactory,

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from storefront.catalog.browsing import product_page, search_catalog
 from storefront.catalog.cache import (
     MemoryBackend,
     RedisBackend,
@@ -11,9 +12,9 @@ from storefront.catalog.cache import (
     get_cache,
     invalidate_catalog,
 )
+from storefront.catalog.editing import rename_category
 from storefront.catalog.filters import CatalogQuery
 from storefront.catalog.models import Offer, Shop
-from storefront.catalog.services import product_page, rename_category, search_catalog
 
 
 def best_price(product_id: int) -> Decimal:

@@ -4,16 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from storefront.catalog.browsing import list_categories, list_shops, product_page, search_catalog
 from storefront.catalog.filters import CatalogQuery
 from storefront.catalog.models import Offer, Product, Shop
-from storefront.catalog.services import (
-    list_categories,
-    list_shops,
-    product_page,
-    refresh_search_text,
-    search_catalog,
-    search_text_for,
-)
+from storefront.catalog.search_text import refresh_search_text, search_text_for
 from storefront.domain_errors import NotFound
 from tests.catalog.conftest import add_offer
 from tests.factories import CategoryFactory, ProductFactory, ShopFactory
@@ -100,7 +94,7 @@ def test_refresh_search_text_follows_edits(session, catalog):
 def test_category_filter_includes_extra_categories(session, catalog):
     assert set(names(CatalogQuery(category_id=catalog.phones))) == {
         "Смартфон Apple iPhone 15 128GB (чёрный)", "Смартфон Samsung Galaxy S24 256GB (синий)"}
-    from storefront.catalog.services import set_extra_categories
+    from storefront.catalog.editing import set_extra_categories
 
     set_extra_categories(catalog.airpods, [catalog.phones])
     session.commit()
@@ -242,7 +236,7 @@ def test_unknown_or_inactive_category_and_unknown_shop_are_not_found(session, ca
     with pytest.raises(NotFound) as caught:
         search_catalog(CatalogQuery(shop_id=999_999))
     assert caught.value.field == "shop"
-    from storefront.catalog.services import set_category_active
+    from storefront.catalog.editing import set_category_active
 
     set_category_active(catalog.headphones, False)
     session.commit()

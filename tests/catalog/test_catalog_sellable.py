@@ -7,9 +7,10 @@ from itertools import product as combinations
 from sqlalchemy import select
 
 from storefront.cart.services import unavailable_reason
+from storefront.catalog.browsing import product_page, search_catalog
+from storefront.catalog.editing import set_category_active
 from storefront.catalog.filters import CatalogQuery
 from storefront.catalog.models import Offer, Product, offers_with_owners
-from storefront.catalog.services import product_page, search_catalog, set_category_active
 from tests.factories import CategoryFactory, OfferFactory, ProductFactory, ShopFactory
 
 FLAGS = list(combinations([True, False], repeat=4))  # offer active, shop accepting, product active, category active

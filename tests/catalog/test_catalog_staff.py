@@ -3,20 +3,19 @@
 import pytest
 from sqlalchemy import select
 
-from storefront.catalog.filters import CatalogQuery
-from storefront.catalog.models import Category, Offer, Product, product_extra_categories
-from storefront.catalog.services import (
+from storefront.catalog.browsing import product_page, search_catalog
+from storefront.catalog.editing import (
     create_category,
     create_product,
     delete_category,
-    product_page,
     rename_category,
-    search_catalog,
     set_category_active,
     set_extra_categories,
     set_product_active,
     update_product,
 )
+from storefront.catalog.filters import CatalogQuery
+from storefront.catalog.models import Category, Offer, Product, product_extra_categories
 from storefront.domain_errors import Conflict, DomainError, NotFound
 from tests.factories import OrderItemFactory, ShopCategoryFactory
 

@@ -139,7 +139,7 @@ def test_wildcards_and_sql_in_search_are_literal(client, catalog, q, expected):
 
 
 def test_deactivated_category_page_is_gone(client, session, catalog):
-    from storefront.catalog.services import set_category_active
+    from storefront.catalog.editing import set_category_active
 
     set_category_active(catalog.headphones, False)
     session.commit()
@@ -283,7 +283,7 @@ def test_the_csrf_slot_cannot_be_typed_by_a_visitor(app):
 
 def test_shared_results_follow_the_catalog(client, session, catalog):
     # The cached fragment belongs to the catalog's generation: a committed change shows on the next request.
-    from storefront.catalog.services import rename_category
+    from storefront.catalog.editing import rename_category
 
     assert "Смартфоны" in client.get("/?q=galaxy").get_data(as_text=True)
     rename_category(catalog.phones, "Телефоны")

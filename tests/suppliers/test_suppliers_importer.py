@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from storefront.catalog.browsing import product_page
 from storefront.catalog.models import (
     Category,
     Offer,
@@ -13,7 +14,6 @@ from storefront.catalog.models import (
     Product,
     ShopCategory,
 )
-from storefront.catalog.services import product_page
 from storefront.extensions import db
 from storefront.suppliers.export import price_list_yaml
 from storefront.suppliers.pricelist import PriceListInvalid, parse_price_list
@@ -335,8 +335,8 @@ def test_seed_demo_imports_the_samples_through_the_importer_and_is_idempotent(se
 
 
 def test_imports_keep_the_catalog_summaries_the_lists_read(app, session):
+    from storefront.catalog.browsing import search_catalog
     from storefront.catalog.filters import CatalogQuery
-    from storefront.catalog.services import search_catalog
 
     app.config["CATALOG_CACHE_TTL"] = 0  # read the lists straight from the database
 

@@ -4,8 +4,8 @@ import gc
 
 from sqlalchemy import func, select
 
+from storefront.catalog.browsing import get_shop, list_shops
 from storefront.catalog.models import Offer
-from storefront.catalog.services import get_shop, list_shops
 from storefront.extensions import db
 from storefront.suppliers import importer, services
 from storefront.suppliers.importer import _ProgressWriter, run_import

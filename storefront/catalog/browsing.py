@@ -1,32 +1,27 @@
-"""Catalog queries and rules shared by the pages and the API.
+"""The public catalog, for the pages and the API alike: search, filters, facets, product pages, shops.
 
-Reading: `parse_catalog_query(args)` validates raw arguments into a `CatalogQuery`; `search_catalog(query)`
+`parse_catalog_query(args)` (catalog.filters) validates raw arguments into a `CatalogQuery`; `search_catalog(query)`
 answers it with a `CatalogPage` (cards, total, paging, facets); `product_page(id)` and `list_categories()` /
-`list_shops()` / `get_shop(id)` serve the rest. Results are plain frozen dataclasses, cached (see
-`catalog.cache`), and cost a fixed number of SQL queries whatever the page size. Lists read each product's
-summary columns (`catalog.summary`) through indexes; only filters on offers (shop, price, stock,
-parameters) look at the offers themselves, and then a card shows the best of the matching offers.
-
-Writing (staff): categories and products, each change invalidating the cache when its transaction commits.
+`list_shops()` / `get_shop(id)` / `get_category(id)` serve the rest. Results are plain frozen dataclasses, cached
+(see `catalog.cache`), and cost a fixed number of SQL queries whatever the page size. Lists read each product's
+summary columns (`catalog.summary`) through indexes; only filters on offers (shop, price, stock, parameters) look
+at the offers themselves, and then a card shows the best of the matching offers.
 
 What is for sale is `Offer.is_sellable` (catalog.models); everything else stays reachable by direct link but is
-shown as unavailable.
+shown as unavailable. Staff changes live in `catalog.editing`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     case,
-    delete,
     exists,
     func,
-    insert,
     literal,
     or_,
     select,
@@ -35,15 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from storefront.audit.services import record
-from storefront.catalog.cache import (
-    LISTS,
-    cached,
-    invalidate_catalog,
-    invalidate_catalog_after_commit,
-    product_generation,
-)
-from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
+from storefront.catalog.cache import LISTS, cached, product_generation
+from storefront.catalog.filters import CatalogQuery
 from storefront.catalog.models import (
     Category,
     Offer,
@@ -51,23 +39,14 @@ from storefront.catalog.models import (
     Parameter,
     Product,
     Shop,
-    ShopCategory,
     offers_with_owners,
     product_extra_categories,
 )
+from storefront.catalog.search_text import normalise_search_text
 from storefront.catalog.summary import Summary, best_offer, summarise
 from storefront.database import Money
-from storefront.domain_errors import Conflict, DomainError, NotFound
+from storefront.domain_errors import NotFound
 from storefront.extensions import db
-
-__all__ = [
-    "CatalogPage", "CatalogQuery", "CategoryRef", "Facet", "FacetValue", "InvalidFilter", "ProductCard",
-    "ProductDetail", "ProductOffer", "ProductPage", "RelatedProduct", "ShopRef",
-    "create_category", "create_product", "delete_category", "delete_product", "get_category", "get_shop", "invalidate_catalog", "list_categories",
-    "list_shops", "parse_catalog_query", "product_page", "refresh_search_text", "rename_category",
-    "search_catalog", "search_text_for", "set_category_active", "set_extra_categories", "set_product_active",
-    "update_product",
-]
 
 MAX_SEARCH_TERMS = 8
 MAX_FACET_VALUES = 30
@@ -210,23 +189,8 @@ class ProductPage:
     related: tuple[RelatedProduct, ...] = field(default=())
 
 
+
 # ----------------------------------------------------------------------------------------------------- search
-
-
-def normalise_search_text(text: str) -> str:
-    """Case-fold for every script (SQLite's lower() is ASCII-only) and treat ё as е, as Russian readers do."""
-    return " ".join(text.casefold().replace("ё", "е").split())
-
-
-def search_text_for(name: str, models: Iterable[str], description: str) -> str:
-    """The `Product.search_text` for these values; importers building many products can call it directly."""
-    return normalise_search_text(" ".join([name, *dict.fromkeys(m for m in models if m), description]))
-
-
-def refresh_search_text(product: Product) -> None:
-    """Recompute the product's search text from its name, its offers' models and its description."""
-    product.search_text = search_text_for(product.name, (offer.model for offer in product.offers),
-                                          product.description or "")
 
 
 def _search_terms(q: str) -> list[str]:
@@ -565,148 +529,3 @@ def _related(product: ProductDetail) -> tuple[RelatedProduct, ...]:
         .limit(RELATED_LIMIT)
     ).all()
     return tuple(RelatedProduct(*row) for row in rows)
-
-
-# ------------------------------------------------------------------------------------------------- staff edits
-
-
-def _clean_name(name: str, *, limit: int = 200) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise DomainError("Enter a name.", field="name")
-    if len(name) > limit:
-        raise DomainError(f"A name has at most {limit} characters.", field="name")
-    return name
-
-
-def _get(model, object_id: int, label: str, field_name: str):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound(f"No such {label}.", field=field_name)
-    return obj
-
-
-def _set_active(model, object_id: int, active: bool, label: str):
-    obj = _get(model, object_id, label, label)
-    obj.is_active = active
-    db.session.flush()
-    invalidate_catalog_after_commit(**{f"{label}_ids": [obj.id]})
-    return obj
-
-
-def _ensure_category_name_free(name: str, exclude_id: int | None = None) -> None:
-    # The exact name too: SQLite's lower() folds ASCII only, so "Смартфоны" would slip past the unique index check.
-    taken = select(Category.id).where(or_(Category.name == name, func.lower(Category.name) == name.lower()))
-    if exclude_id is not None:
-        taken = taken.where(Category.id != exclude_id)
-    if db.session.scalar(taken.limit(1)) is not None:
-        raise Conflict("A category with this name already exists.", field="name")
-
-
-def create_category(name: str) -> Category:
-    """Add an active category."""
-    name = _clean_name(name)
-    _ensure_category_name_free(name)
-    category = Category(name=name, is_active=True)
-    db.session.add(category)
-    db.session.flush()
-    invalidate_catalog_after_commit(category_ids=[category.id])
-    return category
-
-
-def rename_category(category_id: int, name: str) -> Category:
-    """Give a category a new name."""
-    category = _get(Category, category_id, "category", "category")
-    name = _clean_name(name)
-    _ensure_category_name_free(name, exclude_id=category.id)
-    category.name = name
-    db.session.flush()
-    invalidate_catalog_after_commit(category_ids=[category.id])
-    return category
-
-
-def set_category_active(category_id: int, active: bool, actor=None) -> Category:
-    """Soft-delete (or restore) a category: its goods leave the catalog; products and orders stay."""
-    category = _set_active(Category, category_id, active, "category")
-    record(actor, "category.restored" if active else "category.deactivated", "category", category.id,
-           {"name": category.name})
-    return category
-
-
-def delete_category(category_id: int, actor=None) -> None:
-    """Delete a category for good; refused with Conflict while any product or shop mapping refers to it."""
-    category = _get(Category, category_id, "category", "category")
-    in_use = db.session.scalar(select(
-        exists().where(Product.category_id == category.id)
-        | exists().where(product_extra_categories.c.category_id == category.id)
-        | exists().where(ShopCategory.category_id == category.id)
-    ))
-    if in_use:
-        raise Conflict("The category is still in use by products or suppliers' price lists; deactivate it instead.",
-                       field="category")
-    record(actor, "category.deleted", "category", category.id, {"name": category.name})
-    invalidate_catalog_after_commit(category_ids=[category.id])
-    db.session.delete(category)
-    db.session.flush()
-
-
-def create_product(name: str, category_id: int, description: str = "") -> Product:
-    """Add a product to a category (suppliers' offers attach to it through their price lists)."""
-    _get(Category, category_id, "category", "category_id")
-    product = Product(name=_clean_name(name, limit=300), category_id=category_id, description=description or "")
-    refresh_search_text(product)
-    db.session.add(product)
-    db.session.flush()
-    invalidate_catalog_after_commit(product_ids=[product.id])
-    return product
-
-
-def update_product(
-    product_id: int, *, name: str | None = None, description: str | None = None, category_id: int | None = None
-) -> Product:
-    """Change a product's name, description or main category; None leaves a field as it is."""
-    product = _get(Product, product_id, "product", "product")
-    if name is not None:
-        product.name = _clean_name(name, limit=300)
-    if description is not None:
-        product.description = description
-    if category_id is not None:
-        _get(Category, category_id, "category", "category_id")
-        product.category_id = category_id
-    refresh_search_text(product)
-    db.session.flush()
-    invalidate_catalog_after_commit(product_ids=[product.id])
-    return product
-
-
-def set_product_active(product_id: int, active: bool) -> Product:
-    """Soft-delete (or restore) a product: off the catalog, its link says unavailable; offers and orders stay."""
-    return _set_active(Product, product_id, active, "product")
-
-
-def set_extra_categories(product_id: int, category_ids: Iterable[int]) -> Product:
-    """List the product in these categories as well as its main one (replacing the previous extra ones)."""
-    product = _get(Product, product_id, "product", "product")
-    wanted = set(category_ids) - {product.category_id}
-    found = set(db.session.scalars(select(Category.id).where(Category.id.in_(wanted)))) if wanted else set()
-    if wanted - found:
-        raise NotFound(f"No such category: {', '.join(map(str, sorted(wanted - found)))}.", field="category_ids")
-    db.session.execute(delete(product_extra_categories).where(product_extra_categories.c.product_id == product.id))
-    if wanted:
-        db.session.execute(insert(product_extra_categories),
-                           [{"product_id": product.id, "category_id": category_id} for category_id in sorted(wanted)])
-    db.session.expire(product, ["extra_categories"])
-    db.session.flush()
-    invalidate_catalog_after_commit(product_ids=[product.id])
-    return product
-
-
-def delete_product(product_id: int, actor=None) -> None:
-    """Delete a product for good; refused with Conflict while any supplier's offer refers to it."""
-    product = _get(Product, product_id, "product", "product")
-    if db.session.scalar(select(exists().where(Offer.product_id == product.id))):
-        raise Conflict("Suppliers' offers still refer to this product; deactivate it instead.", field="product")
-    record(actor, "product.deleted", "product", product.id, {"name": product.name})
-    invalidate_catalog_after_commit(product_ids=[product.id])
-    db.session.delete(product)
-    db.session.flush()

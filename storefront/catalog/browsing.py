@@ -249,11 +249,16 @@ def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list,
     return on_product, on_offer
 
 
-def _products_on_sale(on_product, on_offer, *columns):
-    """Products matching the product filters that have at least one sellable offer matching the offer filters."""
-    statement = select(*columns).select_from(Product).join(Category, Category.id == Product.category_id)
+def _products_on_sale(on_product, on_offer, *columns, with_category: bool = False):
+    """Products matching the product filters that have at least one sellable offer matching the offer filters.
+
+    The main category is joined when asked (its name is on the cards) and whenever offers are filtered: the
+    EXISTS correlates to the outer product and its category, which `Offer.is_sellable` reads.
+    """
+    statement = select(*columns).select_from(Product)
+    if with_category or on_offer:
+        statement = statement.join(Category, Category.id == Product.category_id)
     if on_offer:
-        # Correlated to the outer product and its category, which `Offer.is_sellable` reads.
         statement = statement.where(exists(
             select(literal(1)).select_from(Offer).join(Shop, Shop.id == Offer.shop_id)
             .where(Offer.product_id == Product.id, Offer.is_sellable, *on_offer)
@@ -280,7 +285,7 @@ def _order(columns, sort: str) -> list:
 
 def _page_by_product(query: CatalogQuery, on_product, on_offer):
     """Walk the goods on sale in an index's order, keep those matching, stop at the page's end."""
-    statement = _products_on_sale(on_product, on_offer, *PAGE_COLUMNS)
+    statement = _products_on_sale(on_product, on_offer, *PAGE_COLUMNS, with_category=True)
     if query.q:
         # Find the matches through the trigram index first, then sort them: walking the sort's index and
         # filtering would read most of the catalog when the matches sort late ("Смартфон…" after "Ноутбук…").

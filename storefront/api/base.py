@@ -16,6 +16,8 @@ from flask import Flask, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from storefront.converters import MAX_ID as MAX_ID  # re-exported: the schemas bound id fields with it
+
 # Machine-readable names for HTTP errors; a service's DomainError brings its own `code`.
 HTTP_CODES = {
     400: "bad_request",
@@ -35,8 +37,6 @@ HTTP_CODES = {
     503: "unavailable",
 }
 BEARER_REALM = 'Bearer realm="storefront"'
-# Database ids are 32-bit: path rules say so (`/<int(max=2147483647):user_id>`), so a larger id is a plain 404.
-MAX_ID = 2**31 - 1
 
 
 class ErrorSchema(ma.Schema):

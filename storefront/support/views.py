@@ -108,7 +108,7 @@ def show_inbox():
     )
 
 
-@bp.get("/conversations/<int:conversation_id>")
+@bp.get("/conversations/<id:conversation_id>")
 @roles_required(Role.STAFF)
 def show_conversation(conversation_id: int):
     """Show one conversation to staff, with the shopper's recent orders."""
@@ -120,7 +120,7 @@ def show_conversation(conversation_id: int):
     return _chat_page(chat, MessageForm(formdata=None))
 
 
-@bp.post("/conversations/<int:conversation_id>/messages")
+@bp.post("/conversations/<id:conversation_id>/messages")
 @roles_required(Role.STAFF)
 def reply_conversation(conversation_id: int):
     """Send a staff reply from the form."""
@@ -154,21 +154,21 @@ def _act(conversation_id: int, action: str):
     return redirect(url_for("support.show_conversation", conversation_id=conversation_id), 303)
 
 
-@bp.post("/conversations/<int:conversation_id>/assign")
+@bp.post("/conversations/<id:conversation_id>/assign")
 @roles_required(Role.STAFF)
 def assign_conversation(conversation_id: int):
     """Assign the conversation to the signed-in staff member."""
     return _act(conversation_id, "assign")
 
 
-@bp.post("/conversations/<int:conversation_id>/close")
+@bp.post("/conversations/<id:conversation_id>/close")
 @roles_required(Role.STAFF)
 def close_conversation(conversation_id: int):
     """Close the conversation (the shopper writing again reopens it)."""
     return _act(conversation_id, "close")
 
 
-@bp.post("/conversations/<int:conversation_id>/reopen")
+@bp.post("/conversations/<id:conversation_id>/reopen")
 @roles_required(Role.STAFF)
 def reopen_conversation(conversation_id: int):
     """Reopen a closed conversation."""

@@ -81,9 +81,10 @@ def _check_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import storefront.models  # noqa: F401 - every model mapped before anything queries
-    from storefront import converters, htmx, jobs, security
+    from storefront import converters, htmx, input_guard, jobs, security
 
     converters.init_app(app)
+    input_guard.init_app(app)
     ext.db.init_app(app)
     _tune_sqlite(app)
     ext.migrate.init_app(app, ext.db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)

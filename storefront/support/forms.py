@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 
+from storefront.forms import Form
 
-class MessageForm(FlaskForm):
+
+class MessageForm(Form):
     body = TextAreaField("Message", [InputRequired("Write a message first.")])

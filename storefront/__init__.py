@@ -81,7 +81,7 @@ def _check_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import storefront.models  # noqa: F401 - every model mapped before anything queries
-    from storefront import converters, htmx, input_guard, jobs, security
+    from storefront import converters, headers, htmx, input_guard, jobs, security
 
     converters.init_app(app)
     input_guard.init_app(app)
@@ -96,6 +96,7 @@ def register_extensions(app: Flask) -> None:
     ext.api.init_app(app)
     ext.limiter.init_app(app)
     htmx.init_app(app)
+    headers.init_app(app)
     jobs.init_app(app)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import TextAreaField
+from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired
 
 from storefront.forms import Form
@@ -10,3 +10,9 @@ from storefront.forms import Form
 
 class MessageForm(Form):
     body = TextAreaField("Message", [InputRequired("Write a message first.")])
+
+
+class AskAboutOrderForm(Form):
+    """The "ask about this order" button: which order (the service checks it is the shopper's own)."""
+
+    order = IntegerField(validators=[InputRequired()])  # a hidden input in support/_chat.html

@@ -16,7 +16,7 @@ from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
 from storefront.security import roles_required, verified_required
 from storefront.support import services
-from storefront.support.forms import MessageForm
+from storefront.support.forms import AskAboutOrderForm, MessageForm
 from storefront.support.sockets import ws_bp
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -40,9 +40,11 @@ def support_shell() -> dict:
     }
 
 
-def _chat_page(chat: services.ChatView, form: MessageForm, status: int = 200):
+def _chat_page(chat: services.ChatView, form: MessageForm, status: int = 200, **extra):
     template = "support/conversation.html" if services.is_staff(current_user) else "support/chat.html"
-    html = render_page_or_partial(template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial())
+    html = render_page_or_partial(
+        template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial(), **extra
+    )
     return html, status
 
 
@@ -57,15 +59,36 @@ def _domain_abort(error: DomainError):
 @bp.get("/")
 @verified_required
 def show_chat():
-    """Show the shopper's conversation with support, history first."""
+    """Show the shopper's conversation with support, history first.
+
+    `?order=N` (a link from an order) only offers to ask about that order: a GET never changes the
+    conversation's subject, the offered button posts to `ask_about_order`.
+    """
     if services.is_staff(current_user):
         return redirect(url_for("support.show_inbox"))
+    order_id = request.args.get("order", type=int)
     try:
-        chat = services.shopper_chat(current_user, request.args.get("order", type=int))
+        offered = services.order_to_ask_about(current_user, order_id) if order_id is not None else None
+        chat = services.shopper_chat(current_user)
     except DomainError as error:
         _domain_abort(error)
     db.session.commit()
-    return _chat_page(chat, MessageForm(formdata=None))
+    return _chat_page(chat, MessageForm(formdata=None), offered_order=offered, ask_form=AskAboutOrderForm())
+
+
+@bp.post("/order")
+@verified_required
+def ask_about_order():
+    """Make the shopper's conversation about one of their orders (the button `?order=N` offers)."""
+    form = AskAboutOrderForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.get_or_open_conversation(current_user, form.order.data)
+    except DomainError as error:
+        _domain_abort(error)
+    db.session.commit()
+    return redirect(url_for("support.show_chat"), 303)
 
 
 @bp.post("/messages")

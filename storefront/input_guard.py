@@ -3,7 +3,7 @@
 - NUL characters in the path, the query string (names and values) or a JSON body: PostgreSQL cannot store or
   even compare NUL in text, so they would fail in the database with a 500. Refused with a 400 (the API's JSON
   error `invalid_characters`, or the 400 page). Page forms refuse NUL themselves with a field error
-  (`storefront.forms.Form`), so the visitor gets the form back; forms sent to /api are refused here.
+  (`storefront.forms.Form`), so the visitor gets the form back; url-encoded forms sent to /api are refused here.
 - JSON nested deeper than `MAX_JSON_DEPTH`: the parsers recurse once per level, so a 5,000-deep array raises
   RecursionError (500) in whichever parser sees it first (Flask's, webargs', the guard's own NUL check). The
   depth is measured on the raw bytes before anything parses them, and before any authentication.
@@ -71,8 +71,9 @@ def refuse_hostile_input() -> None:
             raise InvalidInput("too_deeply_nested", f"JSON must not nest deeper than {MAX_JSON_DEPTH} levels.")
         if has_nul(request.get_json(silent=True)):
             raise InvalidInput("invalid_characters", NUL_MESSAGE)
-    elif request.path.startswith("/api/") and request.mimetype in ("application/x-www-form-urlencoded",
-                                                                    "multipart/form-data"):
+    elif request.path.startswith("/api/") and request.mimetype == "application/x-www-form-urlencoded":
+        # Not multipart: the price-list upload lifts the body limit in its view, after this hook; its one text
+        # field is the file, which the price-list validation checks for NUL itself.
         if any(has_nul(name) or has_nul(value) for name, value in request.form.items(multi=True)):
             raise InvalidInput("invalid_characters", NUL_MESSAGE)
 

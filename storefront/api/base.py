@@ -3,7 +3,7 @@
 `{"code": "not_found", "status": 404, "message": "…", "errors": {"field": ["…"]}}` — HTTP errors (webargs'
 422, unknown URLs, 405, 413, 429 from Flask-Limiter, 500) come through `handle_http_exception`; domain errors
 raised by services through `handle_domain_error` (wired by `storefront.errors`). This module imports nothing
-from the app, so `storefront.extensions` can create the `Api` from it.
+from the app but the id bound (`storefront.converters`), so `storefront.extensions` can create the `Api` from it.
 """
 
 from __future__ import annotations

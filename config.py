@@ -102,6 +102,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    HSTS_MAX_AGE = 0  # Strict-Transport-Security only where the site is served over HTTPS (production)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     # flask-smorest
@@ -173,6 +174,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+    HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 365 * 24 * 3600)
     REQUIRE_DATABASE_ON_START = True
 
 

@@ -81,8 +81,10 @@ def _check_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import storefront.models  # noqa: F401 - every model mapped before anything queries
-    from storefront import htmx, jobs, security
+    from storefront import converters, headers, htmx, input_guard, jobs, security
 
+    converters.init_app(app)
+    input_guard.init_app(app)
     ext.db.init_app(app)
     _tune_sqlite(app)
     ext.migrate.init_app(app, ext.db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
@@ -94,6 +96,7 @@ def register_extensions(app: Flask) -> None:
     ext.api.init_app(app)
     ext.limiter.init_app(app)
     htmx.init_app(app)
+    headers.init_app(app)
     jobs.init_app(app)
 
 

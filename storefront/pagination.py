@@ -14,6 +14,14 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# Page numbers come straight from query strings (`?page=10**20`): bounded, the offset always fits a BIGINT
+# (PostgreSQL) and an SQLite integer instead of failing in the database.
+MAX_PAGE = 1_000_000
+
+
+def bounded(page: int, page_size: int) -> tuple[int, int]:
+    """`page` within 1..MAX_PAGE and `page_size` within 1..MAX_PAGE_SIZE, whatever the caller was given."""
+    return min(max(1, page), MAX_PAGE), min(max(1, page_size), MAX_PAGE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -29,9 +37,8 @@ class Page(Generic[T]):
 
 
 def paginate(statement: Select, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
-    """Run `statement` (ordered, for stable pages) for one page, and count every match."""
-    page = max(1, page)
-    page_size = min(max(1, page_size), MAX_PAGE_SIZE)
+    """Run `statement` (ordered, for stable pages) for one page, and count every match (past the end: empty)."""
+    page, page_size = bounded(page, page_size)
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     items = list(db.session.scalars(statement.limit(page_size).offset((page - 1) * page_size)))
     return Page(items=items, page=page, page_size=page_size, total=total)
@@ -39,7 +46,6 @@ def paginate(statement: Select, page: int = 1, page_size: int = DEFAULT_PAGE_SIZ
 
 def page_of(items: list[T], page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page[T]:
     """One page of a short list already in memory (a user's few contacts), in the same envelope."""
-    page = max(1, page)
-    page_size = min(max(1, page_size), MAX_PAGE_SIZE)
+    page, page_size = bounded(page, page_size)
     start = (page - 1) * page_size
     return Page(items=items[start:start + page_size], page=page, page_size=page_size, total=len(items))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -20,12 +19,13 @@ from storefront.accounts.services import (
     MAX_SHOP_NAME,
     ContactData,
 )
+from storefront.forms import Form
 
 # Lengths are checked here too so an absurd input gets a form error before any work is done.
 ECHO_LIMIT = 1000
 
 
-class AccountsForm(FlaskForm):
+class AccountsForm(Form):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:

@@ -398,7 +398,7 @@ def add_contact():
     return _contacts_section(form, 200 if is_partial() else 422)
 
 
-@bp.get("/profile/contacts/<int:contact_id>")
+@bp.get("/profile/contacts/<id:contact_id>")
 @login_required
 def show_contact(contact_id: int):
     """Show one delivery contact (HTMX: its row, e.g. when an inline edit is cancelled)."""
@@ -408,7 +408,7 @@ def show_contact(contact_id: int):
     return _contact_row(contact)
 
 
-@bp.get("/profile/contacts/<int:contact_id>/edit")
+@bp.get("/profile/contacts/<id:contact_id>/edit")
 @login_required
 def edit_contact(contact_id: int):
     """Show the form that edits one delivery contact (inline with HTMX)."""
@@ -416,7 +416,7 @@ def edit_contact(contact_id: int):
     return _contact_row(contact, ContactForm(prefix=f"c{contact.id}", obj=contact, formdata=None))
 
 
-@bp.post("/profile/contacts/<int:contact_id>")
+@bp.post("/profile/contacts/<id:contact_id>")
 @login_required
 def update_contact(contact_id: int):
     """Save changes to one delivery contact."""
@@ -437,7 +437,7 @@ def update_contact(contact_id: int):
     return _contact_row(contact, form, 200 if is_partial() else 422)
 
 
-@bp.post("/profile/contacts/<int:contact_id>/delete")
+@bp.post("/profile/contacts/<id:contact_id>/delete")
 @login_required
 def delete_contact(contact_id: int):
     """Delete one delivery contact."""

@@ -68,7 +68,7 @@ class OrderListArgs(PaginationArgs):
     sort = ma.fields.String(load_default=reports.DEFAULT_SORT, validate=ma.validate.OneOf(list(reports.SORTS)))
 
 
-@order_blp.route(f"/<int(max={MAX_ID}):order_id>")
+@order_blp.route("/<id:order_id>")
 class OrderStatusResource(MethodView):
     @auth_required(order_blp, Role.STAFF)
     @errors(order_blp, 404, 409)
@@ -123,7 +123,7 @@ class AdminShops(MethodView):
         return shops.list_shops(current_api_user())
 
 
-@admin_blp.route(f"/shops/<int(max={MAX_ID}):shop_id>")
+@admin_blp.route("/shops/<id:shop_id>")
 class AdminShop(MethodView):
     @auth_required(admin_blp, Role.STAFF)
     @errors(admin_blp, 404, 409)
@@ -183,7 +183,7 @@ class Webhooks(MethodView):
         return hook
 
 
-@webhook_blp.route(f"/<int(max={MAX_ID}):webhook_id>")
+@webhook_blp.route("/<id:webhook_id>")
 class WebhookById(MethodView):
     @auth_required(webhook_blp, Role.STAFF)
     @errors(webhook_blp, 404)
@@ -194,7 +194,7 @@ class WebhookById(MethodView):
         db.session.commit()
 
 
-@webhook_blp.route(f"/<int(max={MAX_ID}):webhook_id>/deliveries")
+@webhook_blp.route("/<id:webhook_id>/deliveries")
 class WebhookDeliveries(MethodView):
     @auth_required(webhook_blp, Role.STAFF)
     @errors(webhook_blp, 404)

@@ -3,7 +3,7 @@
 `{"code": "not_found", "status": 404, "message": "…", "errors": {"field": ["…"]}}` — HTTP errors (webargs'
 422, unknown URLs, 405, 413, 429 from Flask-Limiter, 500) come through `handle_http_exception`; domain errors
 raised by services through `handle_domain_error` (wired by `storefront.errors`). This module imports nothing
-from the app, so `storefront.extensions` can create the `Api` from it.
+from the app but the id bound (`storefront.converters`), so `storefront.extensions` can create the `Api` from it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
+
+from storefront.converters import MAX_ID as MAX_ID  # re-exported: the schemas bound id fields with it
 
 # Machine-readable names for HTTP errors; a service's DomainError brings its own `code`.
 HTTP_CODES = {
@@ -35,8 +36,6 @@ HTTP_CODES = {
     503: "unavailable",
 }
 BEARER_REALM = 'Bearer realm="storefront"'
-# Database ids are 32-bit: path rules say so (`/<int(max=2147483647):user_id>`), so a larger id is a plain 404.
-MAX_ID = 2**31 - 1
 
 
 class ErrorSchema(ma.Schema):
@@ -86,37 +85,10 @@ def error_body(status: int, code: str, message: str, errors: dict[str, Any] | No
     return {"code": code, "status": status, "message": message, "errors": errors or {}}
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-def refuse_nul_characters():
-    """PostgreSQL cannot store NUL in text: refuse it up front with a 400 instead of failing with a 500."""
-    if not request.path.startswith("/api/"):
-        return None
-    values = list(request.args.keys()) + list(request.args.values())
-    if request.is_json:
-        values.append(request.get_json(silent=True))
-    if any(_has_nul(value) for value in values):
-        status = 400
-        return error_body(status, "invalid_characters", "Text must not contain NUL characters."), status
-    return None
-
-
 class StorefrontApi(Api):
     """flask-smorest's Api with the Storefront error shape (documented as the default error response)."""
 
     ERROR_SCHEMA = ErrorSchema
-
-    def init_app(self, app: Flask, *, spec_kwargs=None):
-        super().init_app(app, spec_kwargs=spec_kwargs)
-        app.before_request(refuse_nul_characters)
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500

@@ -95,7 +95,7 @@ class CartItems(MethodView):
         return services.get_cart(current_api_user())
 
 
-@blp.route(f"/items/<int(max={MAX_ID}):item_id>")
+@blp.route("/items/<id:item_id>")
 class CartItemById(MethodView):
     @auth_required(blp)
     @errors(blp, 404, 409)

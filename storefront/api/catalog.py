@@ -192,7 +192,7 @@ class Categories(MethodView):
         return category
 
 
-@categories.route(f"/<int(max={MAX_ID}):category_id>")
+@categories.route("/<id:category_id>")
 class CategoryById(MethodView):
     @public(categories)
     @errors(categories, 404)
@@ -240,7 +240,7 @@ class Shops(MethodView):
         return page_of(list(browsing.list_shops()), args["page"], args["page_size"])
 
 
-@shops.route(f"/<int(max={MAX_ID}):shop_id>")
+@shops.route("/<id:shop_id>")
 class ShopById(MethodView):
     @public(shops)
     @errors(shops, 404)
@@ -282,7 +282,7 @@ class Products(MethodView):
         return _detail(product.id)
 
 
-@products.route(f"/<int(max={MAX_ID}):product_id>")
+@products.route("/<id:product_id>")
 class ProductById(MethodView):
     @public(products)
     @errors(products, 404)

@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 
 from storefront.accounts import services
 from storefront.api.auth import auth_required, current_api_user
-from storefront.api.base import MAX_ID
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.extensions import db
@@ -62,7 +61,7 @@ class Contacts(MethodView):
         return contact
 
 
-@blp.route(f"/<int(max={MAX_ID}):contact_id>")
+@blp.route("/<id:contact_id>")
 class ContactById(MethodView):
     @auth_required(blp)
     @errors(blp, 404)

@@ -130,7 +130,7 @@ class Orders(MethodView):
         return orders.get_order_for(current_api_user(), order.id)
 
 
-@blp.route(f"/<int(max={MAX_ID}):order_id>")
+@blp.route("/<id:order_id>")
 class OrderById(MethodView):
     @auth_required(blp)
     @errors(blp, 404)
@@ -140,7 +140,7 @@ class OrderById(MethodView):
         return orders.get_order_for(current_api_user(), order_id)
 
 
-@blp.route(f"/<int(max={MAX_ID}):order_id>/invoice.pdf")
+@blp.route("/<id:order_id>/invoice.pdf")
 class OrderInvoice(MethodView):
     @auth_required(blp)
     @errors(blp, 404)
@@ -153,7 +153,7 @@ class OrderInvoice(MethodView):
                         headers={"Content-Disposition": f'attachment; filename="invoice-{order_id}.pdf"'})
 
 
-@blp.route(f"/<int(max={MAX_ID}):order_id>/cancel")
+@blp.route("/<id:order_id>/cancel")
 class OrderCancel(MethodView):
     @auth_required(blp)
     @errors(blp, 404, 409)

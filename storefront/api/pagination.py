@@ -14,12 +14,13 @@ from functools import cache
 
 import marshmallow as ma
 
-from storefront.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from storefront.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE
 
 
 class PaginationArgs(ma.Schema):
     page = ma.fields.Integer(
-        load_default=1, validate=ma.validate.Range(min=1, max=1_000_000), metadata={"example": 1}
+        load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"Page number, at most {MAX_PAGE:_}", "example": 1},
     )
     page_size = ma.fields.Integer(
         load_default=DEFAULT_PAGE_SIZE,

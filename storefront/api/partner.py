@@ -13,7 +13,6 @@ from flask_smorest import Blueprint
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
-from storefront.api.base import MAX_ID
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.domain_errors import DomainError
@@ -151,7 +150,7 @@ class Imports(MethodView):
         return services.list_imports(current_api_user(), args["page"], args["page_size"])
 
 
-@blp.route(f"/imports/<int(max={MAX_ID}):import_id>")
+@blp.route("/imports/<id:import_id>")
 class ImportById(MethodView):
     @auth_required(blp, SUPPLIER)
     @errors(blp, 404)
@@ -195,7 +194,7 @@ class Orders(MethodView):
 PART_ACTIONS = {"confirm": services.confirm_part, "ship": services.ship_part}
 
 
-@blp.route(f"/orders/<int(max={MAX_ID}):order_id>/<any(confirm, ship):action>")
+@blp.route("/orders/<id:order_id>/<any(confirm, ship):action>")
 class PartAction(MethodView):
     @auth_required(blp, SUPPLIER)
     @errors(blp, 404, 409)

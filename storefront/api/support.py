@@ -120,7 +120,7 @@ class Conversations(MethodView):
         return row
 
 
-@blp.route(f"/<int(max={MAX_ID}):conversation_id>/messages")
+@blp.route("/<id:conversation_id>/messages")
 class ConversationMessages(MethodView):
     @auth_required(blp)
     @errors(blp, 403, 404)

@@ -13,7 +13,6 @@ from flask_smorest import Blueprint
 from storefront.accounts import management, services
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
-from storefront.api.base import MAX_ID
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.extensions import db
@@ -104,7 +103,7 @@ class Users(MethodView):
         return management.list_users(current_api_user(), **args)
 
 
-@blp.route(f"/<int(max={MAX_ID}):user_id>")
+@blp.route("/<id:user_id>")
 class UserById(MethodView):
     @auth_required(blp, Role.STAFF)
     @errors(blp, 404)

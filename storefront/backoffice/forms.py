@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from storefront.accounts.models import Role
+from storefront.forms import Form
 from storefront.orders.models import OrderStatus
 from storefront.orders.reports import SORTS
 from storefront.webhooks.services import EVENTS
@@ -24,7 +24,7 @@ ANY = ("", "Any")
 STATUS_VALUES = [s.value for s in OrderStatus]
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     """A GET form: filters live in the URL (shareable, back/forward work), so no CSRF token."""
 
     class Meta:
@@ -51,7 +51,7 @@ class OrderFilterForm(FilterForm):
             field.data = "-created"
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField("New status", choices=[], validators=[InputRequired("Choose the new status.")])
     note = TextAreaField("Note for the shopper (optional)", [Optional(), Length(max=500)])
     # The status the clerk saw: the service refuses if the order moved meanwhile.
@@ -68,7 +68,7 @@ class UserFilterForm(FilterForm):
                          validators=[Optional()])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Only the CSRF token (and where to go back to): the button says what the action is."""
 
     next = HiddenField()
@@ -85,7 +85,7 @@ class SwitchForm(ActionForm):
     value = HiddenField(validators=[InputRequired(), AnyOf(["1", "0"])])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField("Name", [InputRequired("Enter a name."), Length(max=200)])
 
 
@@ -94,7 +94,7 @@ class ProductFilterForm(FilterForm):
     category = SelectField("Category", choices=[ANY], default="", validators=[Optional()])
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField("Name", [InputRequired("Enter a name."), Length(max=300)])
     description = TextAreaField("Description", [Optional(), Length(max=20_000)])
     category_id = SelectField("Main category", coerce=int, choices=[], validate_choice=False,
@@ -110,7 +110,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class WebhookForm(FlaskForm):
+class WebhookForm(Form):
     url = StringField("URL", [InputRequired("Enter the receiver's URL."), Length(max=1000)],
                       render_kw={"placeholder": "https://erp.example.com/hooks/storefront", "inputmode": "url"})
     events = MultiCheckboxField("Events", choices=list(EVENTS.items()),

@@ -174,13 +174,13 @@ def _order_context(order, form: StatusForm | None = None, error: str | None = No
             "allowed": allowed, "form": form, "error": error, "notice": notice}
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 def show_order(order_id: int):
     """Show an order: lines per supplier, the timeline, and the valid next statuses."""
     return _page("order", "order", **_order_context(orders.get_order_for(_user(), order_id)))
 
 
-@bp.post("/orders/<int:order_id>/status")
+@bp.post("/orders/<id:order_id>/status")
 def change_order_status(order_id: int):
     """Move the order to a valid next status (the shopper is e-mailed); refuse if it changed meanwhile."""
     form = StatusForm()
@@ -232,7 +232,7 @@ def _user_action(user_id: int, change: Callable[[], object], done: str, form, de
     return _act(change, done, url_for("backoffice.list_users"), render, form)
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 def change_user_role(user_id: int):
     """Give an account another role (never your own)."""
     form = RoleForm()
@@ -240,14 +240,14 @@ def change_user_role(user_id: int):
                         "The role was changed.", form)
 
 
-@bp.post("/users/<int:user_id>/verify")
+@bp.post("/users/<id:user_id>/verify")
 def verify_user(user_id: int):
     """Mark an account's e-mail as verified by hand."""
     return _user_action(user_id, lambda: management.update_user(_user(), user_id, is_verified=True),
                         "The account is verified.", ActionForm())
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 def set_user_active(user_id: int):
     """Deactivate an account (its sessions and API tokens end at once) or reactivate it."""
     form = SwitchForm()
@@ -257,7 +257,7 @@ def set_user_active(user_id: int):
                         "The account is deactivated; its sessions and tokens have ended.", form)
 
 
-@bp.post("/users/<int:user_id>/delete")
+@bp.post("/users/<id:user_id>/delete")
 def delete_user(user_id: int):
     """Delete an account that has no orders (deactivate the others)."""
     return _user_action(user_id, lambda: management.delete_user(_user(), user_id), "The account was deleted.",
@@ -287,7 +287,7 @@ def create_category():
                 lambda **kw: _categories_page(form=form if kw.get("error") else None, **kw), form)
 
 
-@bp.post("/categories/<int:category_id>/rename")
+@bp.post("/categories/<id:category_id>/rename")
 def rename_category(category_id: int):
     """Rename a category."""
     form = CategoryForm()
@@ -295,7 +295,7 @@ def rename_category(category_id: int):
                 url_for("backoffice.list_categories"), _categories_page, form)
 
 
-@bp.post("/categories/<int:category_id>/active")
+@bp.post("/categories/<id:category_id>/active")
 def set_category_active(category_id: int):
     """Deactivate (soft-delete) or restore a category."""
     form = SwitchForm()
@@ -305,7 +305,7 @@ def set_category_active(category_id: int):
                 url_for("backoffice.list_categories"), _categories_page, form)
 
 
-@bp.post("/categories/<int:category_id>/delete")
+@bp.post("/categories/<id:category_id>/delete")
 def delete_category(category_id: int):
     """Delete an empty category for good."""
     return _act(lambda: catalog.delete_category(category_id, actor=_user()), "The category was deleted.",
@@ -340,13 +340,13 @@ def _product_page(product_id: int, form: ProductForm | None = None, error=None, 
     return _page("product", "product_form", status=status, product=product, form=form, error=error, notice=notice)
 
 
-@bp.get("/products/<int:product_id>")
+@bp.get("/products/<id:product_id>")
 def edit_product(product_id: int):
     """Show a product's edit form."""
     return _product_page(product_id)
 
 
-@bp.post("/products/<int:product_id>")
+@bp.post("/products/<id:product_id>")
 def update_product(product_id: int):
     """Change a product's name, description and main category."""
     form = ProductForm()
@@ -359,7 +359,7 @@ def update_product(product_id: int):
     )
 
 
-@bp.post("/products/<int:product_id>/active")
+@bp.post("/products/<id:product_id>/active")
 def set_product_active(product_id: int):
     """Take a product off sale (soft delete) or put it back."""
     form = SwitchForm()
@@ -383,7 +383,7 @@ def list_shops():
     return _shops_page()
 
 
-@bp.post("/shops/<int:shop_id>/accepting")
+@bp.post("/shops/<id:shop_id>/accepting")
 def set_shop_accepting(shop_id: int):
     """Pause or resume a shop's order acceptance."""
     form = SwitchForm()
@@ -393,7 +393,7 @@ def set_shop_accepting(shop_id: int):
                 url_for("backoffice.list_shops"), _shops_page, form)
 
 
-@bp.post("/shops/<int:shop_id>/supplier")
+@bp.post("/shops/<id:shop_id>/supplier")
 def assign_supplier(shop_id: int):
     """Link a supplier account (by e-mail) to the shop."""
     form = AssignSupplierForm()
@@ -401,7 +401,7 @@ def assign_supplier(shop_id: int):
                 "The supplier is linked to the shop.", url_for("backoffice.list_shops"), _shops_page, form)
 
 
-@bp.post("/shops/<int:shop_id>/supplier/<int:user_id>/remove")
+@bp.post("/shops/<id:shop_id>/supplier/<id:user_id>/remove")
 def remove_supplier(shop_id: int, user_id: int):
     """Unlink a supplier account from the shop."""
     return _act(lambda: shops.unassign_supplier(_user(), shop_id, user_id), "The supplier was unlinked.",
@@ -425,14 +425,14 @@ def list_jobs():
     return _jobs_page()
 
 
-@bp.post("/jobs/outbox/<int:outbox_id>/retry")
+@bp.post("/jobs/outbox/<id:outbox_id>/retry")
 def retry_outbox(outbox_id: int):
     """Run a failed background job again."""
     return _act(lambda: retry_outbox_message(outbox_id), "The job was queued again.",
                 url_for("backoffice.list_jobs"), _jobs_page, ActionForm())
 
 
-@bp.post("/jobs/imports/<int:import_id>/retry")
+@bp.post("/jobs/imports/<id:import_id>/retry")
 def retry_import(import_id: int):
     """Import a failed URL import's price list again."""
     return _act(lambda: shops.retry_import(_user(), import_id), "The import was queued again.",
@@ -476,13 +476,13 @@ def _webhook_page(webhook_id: int, error=None, notice=None, status=200):
                  events=webhooks.EVENTS, error=error, notice=notice)
 
 
-@bp.get("/webhooks/<int:webhook_id>")
+@bp.get("/webhooks/<id:webhook_id>")
 def show_webhook(webhook_id: int):
     """Show a subscription and its delivery log with response codes."""
     return _webhook_page(webhook_id)
 
 
-@bp.post("/webhooks/<int:webhook_id>/test")
+@bp.post("/webhooks/<id:webhook_id>/test")
 def test_webhook(webhook_id: int):
     """Send a test event to the subscription's URL."""
     return _act(lambda: webhooks.send_test_event(_user(), webhook_id), "A test event was sent.",
@@ -490,7 +490,7 @@ def test_webhook(webhook_id: int):
                 lambda **kw: _webhook_page(webhook_id, **kw), ActionForm())
 
 
-@bp.post("/webhooks/<int:webhook_id>/active")
+@bp.post("/webhooks/<id:webhook_id>/active")
 def set_webhook_active(webhook_id: int):
     """Pause or resume a subscription."""
     form = SwitchForm()
@@ -500,14 +500,14 @@ def set_webhook_active(webhook_id: int):
                 url_for("backoffice.list_webhooks"), _webhooks_page, form)
 
 
-@bp.post("/webhooks/<int:webhook_id>/delete")
+@bp.post("/webhooks/<id:webhook_id>/delete")
 def delete_webhook(webhook_id: int):
     """Remove a subscription and its delivery log."""
     return _act(lambda: webhooks.delete_webhook(_user(), webhook_id), "The webhook was removed.",
                 url_for("backoffice.list_webhooks"), _webhooks_page, ActionForm())
 
 
-@bp.post("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver")
+@bp.post("/webhooks/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver")
 def redeliver(webhook_id: int, delivery_id: int):
     """Send a delivery's event again."""
     return _act(lambda: webhooks.redeliver(_user(), delivery_id), "The event was sent again.",

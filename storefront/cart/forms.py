@@ -6,10 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import InputRequired
 
+from storefront.forms import Form
+
 WHOLE_NUMBER = "Enter a whole number of units."
 
 
-class AddToCartForm(FlaskForm):
+class AddToCartForm(Form):
     """The catalog's add-to-cart form posts exactly these fields: offer_id, quantity (and the CSRF token)."""
 
     offer_id = IntegerField("Offer", [InputRequired("Choose an offer.")])
@@ -17,11 +19,11 @@ class AddToCartForm(FlaskForm):
     next = HiddenField()
 
 
-class QuantityForm(FlaskForm):
+class QuantityForm(Form):
     quantity = IntegerField("Quantity", [InputRequired(WHOLE_NUMBER)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button: remove a line, empty the cart (only the CSRF token travels)."""
 
 

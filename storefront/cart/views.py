@@ -91,7 +91,7 @@ def add_item():
     return redirect(safe_next(form.next.data) or url_for("cart.show_cart"), code=303)
 
 
-@bp.post("/items/<int:item_id>")
+@bp.post("/items/<id:item_id>")
 def update_item(item_id: int):
     """Change the quantity of one cart line."""
     form = QuantityForm()
@@ -100,7 +100,7 @@ def update_item(item_id: int):
     return _apply(lambda owner: services.set_quantity(owner, item_id, form.quantity.data), "Quantity updated.")
 
 
-@bp.post("/items/<int:item_id>/remove")
+@bp.post("/items/<id:item_id>/remove")
 def remove_item(item_id: int):
     """Remove one line from the cart."""
     ConfirmForm().validate()  # CSRF is enforced app-wide; the form carries nothing else

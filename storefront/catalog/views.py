@@ -90,19 +90,19 @@ def index():
     return _render_list("catalog.index", {}, {})
 
 
-@bp.get("/category/<int:category_id>")
+@bp.get("/category/<id:category_id>")
 def show_category(category_id: int):
     """Show one category's goods with its parameter facets."""
     return _render_list("catalog.show_category", {"category_id": category_id}, {"category_id": category_id})
 
 
-@bp.get("/shop/<int:shop_id>")
+@bp.get("/shop/<id:shop_id>")
 def show_shop(shop_id: int):
     """Show one supplier's goods."""
     return _render_list("catalog.show_shop", {"shop_id": shop_id}, {"shop_id": shop_id})
 
 
-@bp.get("/product/<int:product_id>")
+@bp.get("/product/<id:product_id>")
 def show_product(product_id: int):
     """Show a product with every supplier's offer, its parameters and related goods."""
     try:

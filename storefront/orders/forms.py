@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from storefront.forms import Form
 
-class PlaceOrderForm(FlaskForm):
+
+class PlaceOrderForm(Form):
     contact_id = IntegerField("Delivery address", [InputRequired("Choose a delivery address.")])
     # Made when the checkout page renders: a double click or a resubmitted form places one order.
     idempotency_key = HiddenField(validators=[InputRequired("The form expired; please review your order again.")])
@@ -17,7 +18,7 @@ class PlaceOrderForm(FlaskForm):
     seen = HiddenField()  # "offer_id:price,…" as shown, to point at the lines whose price moved
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     note = TextAreaField("Reason (optional)", [Optional(), Length(max=500)])
 
 

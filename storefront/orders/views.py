@@ -145,7 +145,7 @@ def _order_or_404(order_id: int):
         abort(404)
 
 
-@bp.get("/<int:order_id>/thanks")
+@bp.get("/<id:order_id>/thanks")
 @login_required
 def show_thanks(order_id: int):
     """Thank the shopper and give the order number."""
@@ -175,7 +175,7 @@ def _status_context(order) -> dict:
     }
 
 
-@bp.get("/<int:order_id>")
+@bp.get("/<id:order_id>")
 @login_required
 def show_order(order_id: int):
     """Show one order; an HTMX request gets the live status partial, which polls itself until a final state."""
@@ -183,7 +183,7 @@ def show_order(order_id: int):
     return render_page_or_partial("orders/detail.html", "orders/_status.html", **_status_context(order))
 
 
-@bp.post("/<int:order_id>/cancel")
+@bp.post("/<id:order_id>/cancel")
 @login_required
 def cancel_order(order_id: int):
     """Cancel one's own order while it is still new."""
@@ -208,7 +208,7 @@ def cancel_order(order_id: int):
     return render_template("orders/_status.html", error=error, notice=notice, **_status_context(order))
 
 
-@bp.get("/<int:order_id>/invoice.pdf")
+@bp.get("/<id:order_id>/invoice.pdf")
 @login_required
 def download_invoice(order_id: int):
     """Download the order's PDF invoice."""

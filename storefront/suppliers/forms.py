@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
+from storefront.forms import Form
 from storefront.orders.models import OrderStatus
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("Price list file (YAML)")
     url = StringField("…or the URL it is published at", [Optional(), Length(max=1000)],
                       render_kw={"placeholder": "https://example.com/price-list.yaml", "inputmode": "url"})
@@ -26,14 +26,14 @@ class ImportForm(FlaskForm):
         return True
 
 
-class AcceptingForm(FlaskForm):
+class AcceptingForm(Form):
     accepting = HiddenField(validators=[InputRequired(), AnyOf(["1", "0"])])
 
 
-class PartStatusForm(FlaskForm):
+class PartStatusForm(Form):
     status = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in OrderStatus])])
     note = TextAreaField("Note for the shopper (optional)", [Optional(), Length(max=500)])
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     """Only the CSRF token: starting an export job is a state change."""

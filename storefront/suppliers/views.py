@@ -140,7 +140,7 @@ def create_import():
     return redirect(target, 303)
 
 
-@bp.get("/imports/<int:import_id>")
+@bp.get("/imports/<id:import_id>")
 @supplier_only
 def show_import(import_id: int):
     """Show one import: live progress while it runs, then its counts and every problem."""
@@ -234,14 +234,14 @@ def _part_page(part, form=None, error=None, notice=None, status=200):
     return html, _status(status)
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 @supplier_only
 def show_order(order_id: int):
     """Show the shop's part of an order: its lines, totals, status and the next steps."""
     return _part_page(services.get_order_part(_user(), order_id))
 
 
-@bp.post("/orders/<int:order_id>/status")
+@bp.post("/orders/<id:order_id>/status")
 @supplier_only
 def change_order_status(order_id: int):
     """Move the shop's part of the order to the chosen next status."""

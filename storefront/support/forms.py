@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired
 
+from storefront.forms import Form
 
-class MessageForm(FlaskForm):
+
+class MessageForm(Form):
     body = TextAreaField("Message", [InputRequired("Write a message first.")])
+
+
+class AskAboutOrderForm(Form):
+    """The "ask about this order" button: which order (the service checks it is the shopper's own)."""
+
+    order = IntegerField(validators=[InputRequired()])  # a hidden input in support/_chat.html

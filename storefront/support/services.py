@@ -76,15 +76,19 @@ def conversation_for(viewer: User, conversation_id: int) -> Conversation:
     return conversation
 
 
+def order_to_ask_about(shopper: User, order_id: int) -> Order:
+    """The shopper's own order `order_id`, which their conversation may be about (reads only)."""
+    order = db.session.get(Order, order_id) if _valid_id(order_id) else None
+    if order is None or order.user_id != shopper.id:
+        raise NotFound("No such order.", field="order")
+    return order
+
+
 def get_or_open_conversation(shopper: User, order_id: int | None = None) -> Conversation:
     """The shopper's conversation (opened on first use), pointing at `order_id` when they ask about an order."""
     if is_staff(shopper):
         raise Forbidden("Staff answer conversations from the support inbox.")
-    order = None
-    if order_id is not None:
-        order = db.session.get(Order, order_id) if _valid_id(order_id) else None
-        if order is None or order.user_id != shopper.id:
-            raise NotFound("No such order.", field="order")
+    order = order_to_ask_about(shopper, order_id) if order_id is not None else None
     conversation = db.session.scalars(
         select(Conversation).where(Conversation.shopper_id == shopper.id).order_by(Conversation.id.desc()).limit(1)
     ).first()

@@ -16,7 +16,7 @@ from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
 from storefront.security import roles_required, verified_required
 from storefront.support import services
-from storefront.support.forms import MessageForm
+from storefront.support.forms import AskAboutOrderForm, MessageForm
 from storefront.support.sockets import ws_bp
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -40,9 +40,11 @@ def support_shell() -> dict:
     }
 
 
-def _chat_page(chat: services.ChatView, form: MessageForm, status: int = 200):
+def _chat_page(chat: services.ChatView, form: MessageForm, status: int = 200, **extra):
     template = "support/conversation.html" if services.is_staff(current_user) else "support/chat.html"
-    html = render_page_or_partial(template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial())
+    html = render_page_or_partial(
+        template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial(), **extra
+    )
     return html, status
 
 
@@ -57,15 +59,36 @@ def _domain_abort(error: DomainError):
 @bp.get("/")
 @verified_required
 def show_chat():
-    """Show the shopper's conversation with support, history first."""
+    """Show the shopper's conversation with support, history first.
+
+    `?order=N` (a link from an order) only offers to ask about that order: a GET never changes the
+    conversation's subject, the offered button posts to `ask_about_order`.
+    """
     if services.is_staff(current_user):
         return redirect(url_for("support.show_inbox"))
+    order_id = request.args.get("order", type=int)
     try:
-        chat = services.shopper_chat(current_user, request.args.get("order", type=int))
+        offered = services.order_to_ask_about(current_user, order_id) if order_id is not None else None
+        chat = services.shopper_chat(current_user)
     except DomainError as error:
         _domain_abort(error)
     db.session.commit()
-    return _chat_page(chat, MessageForm(formdata=None))
+    return _chat_page(chat, MessageForm(formdata=None), offered_order=offered, ask_form=AskAboutOrderForm())
+
+
+@bp.post("/order")
+@verified_required
+def ask_about_order():
+    """Make the shopper's conversation about one of their orders (the button `?order=N` offers)."""
+    form = AskAboutOrderForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.get_or_open_conversation(current_user, form.order.data)
+    except DomainError as error:
+        _domain_abort(error)
+    db.session.commit()
+    return redirect(url_for("support.show_chat"), 303)
 
 
 @bp.post("/messages")
@@ -108,7 +131,7 @@ def show_inbox():
     )
 
 
-@bp.get("/conversations/<int:conversation_id>")
+@bp.get("/conversations/<id:conversation_id>")
 @roles_required(Role.STAFF)
 def show_conversation(conversation_id: int):
     """Show one conversation to staff, with the shopper's recent orders."""
@@ -120,7 +143,7 @@ def show_conversation(conversation_id: int):
     return _chat_page(chat, MessageForm(formdata=None))
 
 
-@bp.post("/conversations/<int:conversation_id>/messages")
+@bp.post("/conversations/<id:conversation_id>/messages")
 @roles_required(Role.STAFF)
 def reply_conversation(conversation_id: int):
     """Send a staff reply from the form."""
@@ -154,21 +177,21 @@ def _act(conversation_id: int, action: str):
     return redirect(url_for("support.show_conversation", conversation_id=conversation_id), 303)
 
 
-@bp.post("/conversations/<int:conversation_id>/assign")
+@bp.post("/conversations/<id:conversation_id>/assign")
 @roles_required(Role.STAFF)
 def assign_conversation(conversation_id: int):
     """Assign the conversation to the signed-in staff member."""
     return _act(conversation_id, "assign")
 
 
-@bp.post("/conversations/<int:conversation_id>/close")
+@bp.post("/conversations/<id:conversation_id>/close")
 @roles_required(Role.STAFF)
 def close_conversation(conversation_id: int):
     """Close the conversation (the shopper writing again reopens it)."""
     return _act(conversation_id, "close")
 
 
-@bp.post("/conversations/<int:conversation_id>/reopen")
+@bp.post("/conversations/<id:conversation_id>/reopen")
 @roles_required(Role.STAFF)
 def reopen_conversation(conversation_id: int):
     """Reopen a closed conversation."""

@@ -78,10 +78,18 @@ def test_ask_about_an_order(client, app, people):
         db.session.commit()
         order_id, strangers_id = order.id, strangers.id
         sign_in(client, shopper)
+    # The link only offers the question: a GET leaves the conversation's subject alone.
     response = client.get(f"/support/?order={order_id}")
     assert response.status_code == 200
-    assert f"About order <strong>#{order_id}</strong>" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert f"Ask about order #{order_id}" in html and "About order <strong>" not in html
     assert client.get(f"/support/?order={strangers_id}").status_code == 404
+    with app.app_context():
+        assert db.session.query(Conversation).one().order_id is None
+    response = client.post("/support/order", data={"order": order_id})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/support/")
+    assert f"About order <strong>#{order_id}</strong>" in client.get("/support/").get_data(as_text=True)
+    assert client.post("/support/order", data={"order": strangers_id}).status_code == 404
     with app.app_context():
         assert db.session.query(Conversation).one().order_id == order_id
 

@@ -17,9 +17,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from storefront.accounts.models import Role, User
+from storefront import policy
+from storefront.accounts.models import User
 from storefront.audit.services import record
-from storefront.domain_errors import DomainError, Forbidden, NotFound
+from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
@@ -50,8 +51,7 @@ def allowlist() -> list[str]:
 
 
 def _require_staff(actor: User) -> None:
-    if actor.role is not Role.STAFF:
-        raise Forbidden("Only staff can manage webhooks.")
+    policy.require_staff(actor, "Only staff can manage webhooks.")
 
 
 def check_webhook_url(url: str, *, look_up: bool = True) -> str:

@@ -105,6 +105,42 @@ class SupplierOrder:
         return self.items_total + self.delivery_total
 
 
+@dataclass(frozen=True)
+class OrderHeader:
+    """What a supplier needs of the order around its part: number, dates, status and where to deliver."""
+
+    id: int
+    status: OrderStatus
+    created_at: datetime
+    delivery_recipient: str
+    delivery_address: str
+    delivery_phone: str
+
+
+@dataclass(frozen=True)
+class SupplierPart:
+    """One shop's part of an order as its supplier works on it: its lines, totals, and the order's header."""
+
+    id: int
+    order_id: int
+    shop_id: int | None
+    shop_name: str
+    status: OrderStatus
+    subtotal: Decimal
+    delivery_fee: Decimal
+    items: list[LineView]
+    order: OrderHeader
+
+
+def supplier_part(part: OrderPart) -> SupplierPart:
+    """The detached copy of one part (its `order` is a header, so nothing leads on to the other parts)."""
+    order = part.order
+    header = OrderHeader(order.id, order.status, order.created_at, order.delivery_recipient,
+                         order.delivery_address, order.delivery_phone)
+    return SupplierPart(part.id, part.order_id, part.shop_id, part.shop_name, part.status, part.subtotal,
+                        part.delivery_fee, [_line(item) for item in part.items], header)
+
+
 def _line(item: OrderItem) -> LineView:
     return LineView(item.offer_id, item.shop_id, item.product_name, item.model, item.price, item.quantity)
 

@@ -24,7 +24,7 @@ from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue
 from storefront.orders import status as order_status
-from storefront.orders.access import OrderNotFound
+from storefront.orders.access import OrderNotFound, SupplierPart, supplier_part
 from storefront.orders.models import Order, OrderPart, OrderStatus
 from storefront.orders.status import OrderLink, no_link
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
@@ -94,7 +94,7 @@ class Dashboard:
     inactive_goods: int
     latest_imports: list[ImportJob]
     waiting_count: int
-    waiting_parts: list[OrderPart]
+    waiting_parts: list[SupplierPart]
 
 
 def dashboard(user: User, latest: int = 5) -> Dashboard:
@@ -110,9 +110,11 @@ def dashboard(user: User, latest: int = 5) -> Dashboard:
     waiting = select(OrderPart).where(OrderPart.shop_id == shop.id, OrderPart.status.in_(WAITING))
     waiting_count = db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
     parts = db.session.scalars(
-        waiting.options(selectinload(OrderPart.order)).order_by(OrderPart.order_id).limit(latest)
+        waiting.options(selectinload(OrderPart.order), selectinload(OrderPart.items))
+        .order_by(OrderPart.order_id).limit(latest)
     ).all()
-    return Dashboard(shop, counts.get(True, 0), counts.get(False, 0), list(imports), waiting_count, list(parts))
+    return Dashboard(shop, counts.get(True, 0), counts.get(False, 0), list(imports), waiting_count,
+                     [supplier_part(part) for part in parts])
 
 
 # ---------------------------------------------------------------------------------------------------- imports
@@ -219,19 +221,22 @@ def export_download(user: User, token: str) -> tuple[Path, str]:
 
 
 def list_order_parts(user: User, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE,
-                     status: OrderStatus | None = None) -> Page[OrderPart]:
-    """The shop's parts of orders (never another shop's), newest order first; optionally one status only."""
+                     status: OrderStatus | None = None) -> Page[SupplierPart]:
+    """The shop's parts of orders (never another shop's), newest order first; optionally one status only.
+
+    Handed out as detached `SupplierPart`s: nothing in them leads to the order's other parts."""
     statement = (select(OrderPart).join(Order, Order.id == OrderPart.order_id)
                  .where(OrderPart.shop_id == shop_of(user).id)
                  .options(selectinload(OrderPart.order), selectinload(OrderPart.items))
                  .order_by(Order.created_at.desc(), Order.id.desc()))
     if status is not None:
         statement = statement.where(OrderPart.status == status)
-    return paginate(statement, page, page_size)
+    found = paginate(statement, page, page_size)
+    return Page(items=[supplier_part(part) for part in found.items], page=found.page, page_size=found.page_size,
+                total=found.total)
 
 
-def get_order_part(user: User, order_id: int) -> OrderPart:
-    """The shop's part of order `order_id` with only its own lines; NotFound when the shop has no part in it."""
+def _own_part(user: User, order_id: int) -> OrderPart:
     shop = shop_of(user)
     part = db.session.scalar(
         select(OrderPart).where(OrderPart.order_id == order_id, OrderPart.shop_id == shop.id)
@@ -242,27 +247,32 @@ def get_order_part(user: User, order_id: int) -> OrderPart:
     return part
 
 
-def next_statuses(part: OrderPart) -> list[OrderStatus]:
+def get_order_part(user: User, order_id: int) -> SupplierPart:
+    """The shop's part of order `order_id` with only its own lines; NotFound when the shop has no part in it."""
+    return supplier_part(_own_part(user, order_id))
+
+
+def next_statuses(part: OrderPart | SupplierPart) -> list[OrderStatus]:
     """The statuses the supplier may move its part to now (buttons, API docs)."""
     return order_status.allowed_transitions(part.status)
 
 
 def change_part_status(user: User, order_id: int, to_status: OrderStatus | str, note: str = "", *,
-                       order_link: OrderLink = no_link) -> OrderPart:
+                       order_link: OrderLink = no_link) -> SupplierPart:
     """Move the shop's part of an order one step (recorded in the order's events; the shopper is told).
 
     Who may is `policy.require_part_actor` (the shop's verified supplier), checked by the status machine."""
-    part = get_order_part(user, order_id)
-    return order_status.change_part_status(part, to_status, user, note, order_link=order_link)
+    part = _own_part(user, order_id)
+    return supplier_part(order_status.change_part_status(part, to_status, user, note, order_link=order_link))
 
 
-def confirm_part(user: User, order_id: int, *, order_link: OrderLink = no_link) -> OrderPart:
+def confirm_part(user: User, order_id: int, *, order_link: OrderLink = no_link) -> SupplierPart:
     return change_part_status(user, order_id, OrderStatus.CONFIRMED, order_link=order_link)
 
 
-def ship_part(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> OrderPart:
+def ship_part(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> SupplierPart:
     """Send the shop's part: a confirmed part is assembled and sent in one go (two events)."""
-    part = get_order_part(user, order_id)
+    part = _own_part(user, order_id)
     if part.status == OrderStatus.CONFIRMED:
         part = order_status.change_part_status(part, OrderStatus.ASSEMBLED, user, "", order_link=order_link)
-    return order_status.change_part_status(part, OrderStatus.SENT, user, note, order_link=order_link)
+    return supplier_part(order_status.change_part_status(part, OrderStatus.SENT, user, note, order_link=order_link))

@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from storefront import policy
 from storefront.accounts import management
 from storefront.accounts.models import Role
 from storefront.accounts.navigation import safe_next
@@ -68,7 +69,7 @@ def staff_only():
     # One guard for the whole blueprint: no /staff URL can be added without it.
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if current_user.role is not Role.STAFF:
+    if not policy.is_staff(current_user):  # UX: the services check the same rule again
         abort(403)
     return None
 

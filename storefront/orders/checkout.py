@@ -221,6 +221,10 @@ def _write_order(user, contact, key, by_shop, fees, items_total, total, lines: l
     )
     db.session.add(order)
     db.session.flush()  # the unique (user, key) index answers a concurrent duplicate here, before stock moves
+    # Offers are locked (by their UPDATE) in id order: two carts sharing offers then wait for each other
+    # instead of deadlocking, whatever order their lines were added in.
+    for item in sorted(lines, key=lambda line: line.offer_id):
+        _take_stock(item.offer, item.quantity)
     for shop_id, group in by_shop.items():
         shop = group[0].offer.shop
         subtotal = sum((i.offer.price * i.quantity for i in group), Decimal("0.00"))
@@ -230,7 +234,6 @@ def _write_order(user, contact, key, by_shop, fees, items_total, total, lines: l
         db.session.flush()
         for item in group:
             offer = item.offer
-            _take_stock(offer, item.quantity)
             db.session.add(OrderItem(
                 order=order, part_id=part.id, offer_id=offer.id, shop_id=shop_id, product_name=offer.product.name,
                 model=offer.model, price=offer.price, quantity=item.quantity,

@@ -82,7 +82,7 @@ def get_or_open_conversation(shopper: User, order_id: int | None = None) -> Conv
     order = None
     if order_id is not None:
         order = db.session.get(Order, order_id) if _valid_id(order_id) else None
-        if order is None or order.user_id != shopper.id:
+        if order is None or not policy.owns(shopper, order):
             raise NotFound("No such order.", field="order")
     conversation = db.session.scalars(
         select(Conversation).where(Conversation.shopper_id == shopper.id).order_by(Conversation.id.desc()).limit(1)

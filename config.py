@@ -116,6 +116,12 @@ class Config:
     OPENAPI_REDOC_PATH = "/redoc"
     OPENAPI_REDOC_URL = "/static/vendor/redoc/redoc.standalone.js"
     API_SPEC_OPTIONS = {
+        "info": {"description": (
+            "The same rules as the pages. Log-in works before the e-mail address is confirmed; placing orders, "
+            "price-list imports, exports, order-part actions and the shop's order acceptance answer 403 "
+            "`email_unverified` until it is. A supplier sees of an order only its own shop's parts, lines, "
+            "prices, part totals and events. Errors always have the shape `{code, status, message, errors}`."
+        )},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
         },

@@ -1,4 +1,8 @@
-"""Who may do what: session loading, role guards for views, and data policies used by services."""
+"""Sessions and page guards: loading the signed-in user, and role/verified decorators for page views.
+
+The decorators are user experience only (the right redirect or 403 page before a form is shown); the rules
+themselves — who may see or do what — live in `storefront.policy`, which the services call on every door.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +50,9 @@ def roles_required(*roles: Role) -> Callable:
 
 def verified_required(view: Callable) -> Callable:
     """Anonymous visitors go to the login page; a signed-in user who has not confirmed their e-mail is sent
-    to the "confirm your e-mail" page (checkout, imports and chat need a reachable, proven address)."""
+    to the "confirm your e-mail" page (checkout, imports and chat need a reachable, proven address).
+
+    UX only: the services refuse the same accounts through `policy.require_verified`."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):

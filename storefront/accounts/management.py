@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func, or_, select
 
+from storefront import policy
 from storefront.accounts import api_tokens
 from storefront.accounts.errors import (
     CannotChangeSelf,
@@ -19,7 +20,6 @@ from storefront.accounts.models import Role, User
 from storefront.accounts.services import clean_name, delete_accounts
 from storefront.audit.services import record
 from storefront.database import utcnow
-from storefront.domain_errors import Forbidden
 from storefront.extensions import db
 from storefront.pagination import Page, paginate
 
@@ -27,8 +27,7 @@ MAX_QUERY = 200
 
 
 def _require_staff(actor: User) -> None:
-    if actor.role is not Role.STAFF or not actor.is_active:
-        raise Forbidden("Only staff can manage accounts.")
+    policy.require_staff(actor, "Only staff can manage accounts.")
 
 
 def list_users(

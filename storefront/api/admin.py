@@ -18,6 +18,7 @@ from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.extensions import db
 from storefront.orders import reports
 from storefront.orders import services as orders
+from storefront.orders.links import order_page
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import admin as shops
 from storefront.webhooks import services as webhooks
@@ -79,7 +80,7 @@ class OrderStatusResource(MethodView):
         order = orders.get_order_for(current_api_user(), order_id)
         try:
             orders.change_status(order, data["status"], current_api_user(), data["note"],
-                                 expected=data.get("expected_status"))
+                                 expected=data.get("expected_status"), order_link=order_page)
         except orders.InvalidTransition as error:
             db.session.rollback()
             current = orders.get_order_for(current_api_user(), order_id)

@@ -3,6 +3,10 @@
 The routes join `admin.order_blp` (which already carries the staff `PATCH /api/v1/orders/{id}`), so the
 whole of /api/v1/orders is one blueprint and one tag. Placing needs an `Idempotency-Key` header: a retry with
 the same key answers the order the first call made (201 again), never a second order.
+
+Who sees what is the services' (`storefront.orders.access` on `storefront.policy`): a supplier's token gets
+only its shop's parts of an order — lines, prices, part totals, events — and totals over those parts, never
+the other suppliers' nor the whole order's. Placing an order needs a verified e-mail (403 `email_unverified`).
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 
-from storefront.accounts.models import Role
 from storefront.api.admin import STATUS, OrderListArgs
 from storefront.api.admin import order_blp as blp
 from storefront.api.auth import auth_required, current_api_user
@@ -19,12 +22,10 @@ from storefront.api.base import MAX_ID
 from storefront.api.catalog import _money as money
 from storefront.api.docs import errors
 from storefront.api.pagination import page_schema
-from storefront.domain_errors import Forbidden
 from storefront.extensions import db
-from storefront.orders import reports
-from storefront.orders import services as orders
-
-STAFF_FILTERS = ("status", "shopper_id", "shop_id", "date_from", "date_to", "q")
+from storefront.orders import access, checkout, links, reports
+from storefront.orders import status as order_status
+from storefront.orders.access import SupplierOrder
 
 
 class OrderLineSchema(ma.Schema):
@@ -57,9 +58,9 @@ class OrderSummarySchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 42})
     status = STATUS
     user_id = ma.fields.Integer(metadata={"example": 7})
-    items_total = money("2000.00")
-    delivery_total = money("300.00")
-    total = money("2300.00")
+    items_total = money("2000.00", "A supplier sees the sum over its own parts only")
+    delivery_total = money("300.00", "A supplier sees the sum over its own parts only")
+    total = money("2300.00", "A supplier sees the sum over its own parts only")
     created_at = ma.fields.DateTime(metadata={"example": "2025-01-31T12:00:00+00:00"})
     updated_at = ma.fields.DateTime(allow_none=True)
 
@@ -69,10 +70,13 @@ class OrderSchema(OrderSummarySchema):
     delivery_address = ma.fields.String(metadata={"description": "Snapshot taken at checkout",
                                                   "example": "Москва, Тверская, 1"})
     delivery_phone = ma.fields.String(metadata={"example": "+7 900 000-00-00"})
-    parts = ma.fields.List(ma.fields.Nested(OrderPartSchema), metadata={"description": "One per supplier"})
-    events = ma.fields.List(ma.fields.Nested(OrderEventSchema), metadata={"description": "Status history"})
-    can_cancel = ma.fields.Function(lambda order: order.status == orders.S.NEW,
-                                    metadata={"description": "The shopper may still cancel it"})
+    parts = ma.fields.List(ma.fields.Nested(OrderPartSchema),
+                           metadata={"description": "One per supplier (a supplier: only its own)"})
+    events = ma.fields.List(ma.fields.Nested(OrderEventSchema),
+                            metadata={"description": "Status history (a supplier: the order's and its parts')"})
+    can_cancel = ma.fields.Function(
+        lambda order: order.status == order_status.S.NEW and not isinstance(order, SupplierOrder),
+        metadata={"description": "The shopper may still cancel it"})
 
 
 class PlaceOrderSchema(ma.Schema):
@@ -83,7 +87,7 @@ class PlaceOrderSchema(ma.Schema):
 
 class IdempotencyHeaderSchema(ma.Schema):
     idempotency_key = ma.fields.String(
-        data_key="Idempotency-Key", required=True, validate=ma.validate.Length(min=1, max=orders.MAX_KEY),
+        data_key="Idempotency-Key", required=True, validate=ma.validate.Length(min=1, max=checkout.MAX_KEY),
         metadata={"description": "Any unique string per order attempt (a UUID); retries send the same one",
                   "example": "5f0c6a4e-2b0e-4a57-9d3c-1f7d2a9e8b10"})
 
@@ -100,34 +104,31 @@ class Orders(MethodView):
     @blp.arguments(OrderListArgs, location="query")
     @blp.response(200, page_schema(OrderSummarySchema))
     def get(self, args):
-        """List orders, newest first: yours (suppliers: those with your lines); staff every order, with filters.
+        """List orders, newest first: yours (suppliers: your part of those with your lines); staff every order.
 
         The filters (status, shopper_id, shop_id, date_from, date_to, q) and `sort` are for staff: 403 otherwise.
         """
-        user = current_api_user()
-        page, page_size, sort = args.pop("page"), args.pop("page_size"), args.pop("sort")
-        if user.role == Role.STAFF:
-            return reports.search_orders(user, reports.OrderFilters(**args, sort=sort), page, page_size)
-        if any(args.get(name) not in (None, "") for name in STAFF_FILTERS) or sort != reports.DEFAULT_SORT:
-            raise Forbidden("Only staff can filter or sort the order list.")
-        return orders.list_orders(user, page, page_size)
+        page, page_size = args.pop("page"), args.pop("page_size")
+        return access.order_list(current_api_user(), reports.OrderFilters(**args), page, page_size)
 
     @auth_required(blp)
-    @errors(blp, 400, 404, 409)
+    @errors(blp, 400, 403, 404, 409)
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(PlaceOrderSchema)
     @blp.response(201, OrderSchema)
     def post(self, headers, data):
         """Place an order from your cart, delivered to one of your contacts (201; a replayed key: the same order).
 
-        Stock is taken in the same transaction. 409 `out_of_stock` lists `errors.items` as
-        `{offer_id, available, requested}`; 409 `offer_unavailable`, `price_changed`; 400 `empty_cart`,
-        `invalid_idempotency_key`; 404 for a contact that is not yours.
+        Stock is taken in the same transaction, and checkouts of one cart run one at a time: of concurrent
+        checkouts with different keys one gets 201 and the others 409 `empty_cart` (or `checkout_in_progress`).
+        409 `out_of_stock` lists `errors.items` as `{offer_id, available, requested}`; 409 `offer_unavailable`,
+        `price_changed`; 400 `invalid_idempotency_key`; 403 `email_unverified` until the account's e-mail is
+        confirmed; 404 for a contact that is not yours.
         """
-        order = orders.place_order(current_api_user(), data["contact_id"], headers["idempotency_key"],
-                                   data.get("expected_total"))
+        order = checkout.place_order(current_api_user(), data["contact_id"], headers["idempotency_key"],
+                                     data.get("expected_total"), order_link=links.order_page)
         db.session.commit()
-        return orders.get_order_for(current_api_user(), order.id)
+        return access.get_order_for(current_api_user(), order.id)
 
 
 @blp.route("/<id:order_id>")
@@ -136,8 +137,10 @@ class OrderById(MethodView):
     @errors(blp, 404)
     @blp.response(200, OrderSchema)
     def get(self, order_id):
-        """Show an order with its lines per supplier, delivery address and status history (others' are 404)."""
-        return orders.get_order_for(current_api_user(), order_id)
+        """Show an order with its lines per supplier, delivery address and status history (others' are 404).
+
+        A supplier sees only its own shop's parts, lines and events, with totals over those parts."""
+        return access.get_order_for(current_api_user(), order_id)
 
 
 @blp.route("/<id:order_id>/invoice.pdf")
@@ -148,7 +151,7 @@ class OrderInvoice(MethodView):
     @blp.doc(responses={"200": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, order_id):
         """Download an order's PDF invoice (the shopper's own, or any for staff)."""
-        path = orders.invoice_for(current_api_user(), order_id)
+        path = access.invoice_for(current_api_user(), order_id)
         return Response(path.read_bytes(), mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="invoice-{order_id}.pdf"'})
 
@@ -161,6 +164,6 @@ class OrderCancel(MethodView):
     @blp.response(200, OrderSchema)
     def post(self, data, order_id):
         """Cancel your own order while it is still new; the stock goes back on sale (409 `invalid_transition`)."""
-        order = orders.cancel_order(current_api_user(), order_id, data["note"])
+        order = order_status.cancel_order(current_api_user(), order_id, data["note"], order_link=links.order_page)
         db.session.commit()
-        return orders.get_order_for(current_api_user(), order.id)
+        return access.get_order_for(current_api_user(), order.id)

@@ -1,7 +1,8 @@
 """/api/v1/partner: a supplier's price-list imports and export, order acceptance, and its part of orders.
 
 The same `storefront.suppliers.services` as the portal pages: a supplier only ever reaches its own shop's data;
-another shop's import or order answers 404.
+another shop's import or order answers 404. Imports, exports, order acceptance and order-part actions need a
+verified e-mail: 403 `email_unverified` until it is confirmed (reading stays open).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
+from storefront.orders import links
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import services
 from storefront.suppliers.fetch import FetchError
@@ -106,7 +108,7 @@ class BadUpload(DomainError):
 @blp.route("/price-list")
 class PriceList(MethodView):
     @auth_required(blp, SUPPLIER)
-    @errors(blp, 404, 413, 422)
+    @errors(blp, 403, 404, 413, 422)
     @blp.doc(**UPLOAD_DOC)
     @blp.response(202, ImportCreatedSchema)
     def post(self):
@@ -130,7 +132,7 @@ class PriceList(MethodView):
         return {"import_id": job.id}
 
     @auth_required(blp, SUPPLIER)
-    @errors(blp, 404)
+    @errors(blp, 403, 404)
     @blp.response(200, content_type="application/x-yaml", description="The price list, as imports read it")
     def get(self):
         """Download your current price list (the import format; importing it back changes nothing)."""
@@ -170,7 +172,7 @@ class State(MethodView):
         return services.shop_of(current_api_user())
 
     @auth_required(blp, SUPPLIER)
-    @errors(blp, 404)
+    @errors(blp, 403, 404)
     @blp.arguments(StateSchema)
     @blp.response(200, StateSchema)
     def patch(self, data):
@@ -197,10 +199,10 @@ PART_ACTIONS = {"confirm": services.confirm_part, "ship": services.ship_part}
 @blp.route("/orders/<id:order_id>/<any(confirm, ship):action>")
 class PartAction(MethodView):
     @auth_required(blp, SUPPLIER)
-    @errors(blp, 404, 409)
+    @errors(blp, 403, 404, 409)
     @blp.response(200, PartSchema)
     def post(self, order_id, action):
         """Confirm (`confirm`) or send (`ship`; a confirmed part is marked assembled, then sent) your part of an order."""
-        part = PART_ACTIONS[action](current_api_user(), order_id)
+        part = PART_ACTIONS[action](current_api_user(), order_id, order_link=links.order_page)
         db.session.commit()
         return part

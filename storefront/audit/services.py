@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from storefront.accounts.models import Role, User
+from storefront import policy
+from storefront.accounts.models import User
 from storefront.audit.models import AuditEntry
-from storefront.domain_errors import Forbidden
 from storefront.extensions import db
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 
@@ -62,8 +62,7 @@ def _start_of(day: date) -> datetime:
 def list_entries(viewer: User, filters: AuditFilters = AuditFilters(), page: int = 1,
                  page_size: int = DEFAULT_PAGE_SIZE) -> Page[AuditEntry]:
     """The log, newest first, filtered (staff only)."""
-    if viewer.role is not Role.STAFF:
-        raise Forbidden("Only staff can read the audit log.")
+    policy.require_staff(viewer, "Only staff can read the audit log.")
     statement = (select(AuditEntry).options(joinedload(AuditEntry.actor))
                  .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()))
     if filters.action:

@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from storefront import policy
 from storefront.accounts import management
 from storefront.accounts.models import Role
 from storefront.accounts.navigation import safe_next
@@ -53,6 +54,7 @@ from storefront.jobs import failures
 from storefront.jobs.runner import retry_outbox_message
 from storefront.orders import reports as order_reports
 from storefront.orders import services as orders
+from storefront.orders.links import order_page
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import admin as shops
 from storefront.templating import format_money
@@ -67,7 +69,7 @@ def staff_only():
     # One guard for the whole blueprint: no /staff URL can be added without it.
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if current_user.role is not Role.STAFF:
+    if not policy.is_staff(current_user):  # UX: the services check the same rule again
         abort(403)
     return None
 
@@ -192,7 +194,8 @@ def change_order_status(order_id: int):
 
     def change():
         order = orders.get_order_for(_user(), order_id)
-        orders.change_status(order, form.status.data, _user(), form.note.data or "", expected=form.expected.data)
+        orders.change_status(order, form.status.data, _user(), form.note.data or "", expected=form.expected.data,
+                             order_link=order_page)
 
     label = orders.STATUS_LABELS[OrderStatus(form.status.data)] if form.status.data in STATUS_VALUES else ""
     return _act(change, f"Order #{order_id} is now {label.lower()}; the shopper has been e-mailed.",

@@ -1,7 +1,7 @@
 """Read-models over orders for staff: the filtered, sorted order table and the dashboard's figures.
 
-Staff only (checked here, on the viewer). No rules about what may happen to an order live here — that is
-`storefront.orders.services`; this module only reads.
+Staff only (checked here, on the viewer, with `policy.require_staff`). No rules about what may happen to an
+order live here — that is `storefront.orders.status`; this module only reads.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
-from storefront.accounts.models import Role, User
+from storefront import policy
+from storefront.accounts.models import User
 from storefront.database import Money, utcnow
-from storefront.domain_errors import Forbidden
 from storefront.extensions import db
 from storefront.orders.models import Order, OrderPart, OrderStatus
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
@@ -34,8 +34,7 @@ MAX_QUERY = 200
 
 
 def _require_staff(viewer: User) -> None:
-    if viewer.role is not Role.STAFF:
-        raise Forbidden("Only staff can see every order.")
+    policy.require_staff(viewer, "Only staff can see every order.")
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,12 @@ class OrderFilters:
     date_to: date | None = None  # inclusive
     q: str = ""  # an order number ("42", "#42") or part of the shopper's e-mail
     sort: str = DEFAULT_SORT
+
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter or a sort other than the default is asked for (a staff tool)."""
+        values = (self.status, self.shopper_id, self.shop_id, self.date_from, self.date_to, self.q)
+        return any(value not in (None, "") for value in values) or self.sort != DEFAULT_SORT
 
 
 def _day_start(day: date) -> datetime:

@@ -23,7 +23,7 @@ from storefront.cart.services import fit_to_stock
 from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
-from storefront.orders import services
+from storefront.orders import links, services
 from storefront.orders.forms import (
     CancelForm,
     PlaceOrderForm,
@@ -84,7 +84,8 @@ def place_order():
     user = _user()
     try:
         order = services.place_order(
-            user, form.contact_id.data, form.idempotency_key.data, form.expected_total.data or None
+            user, form.contact_id.data, form.idempotency_key.data, form.expected_total.data or None,
+            order_link=links.order_page,
         )
         db.session.commit()
     except services.PriceChanged as exc:
@@ -193,7 +194,7 @@ def cancel_order(order_id: int):
         error = first_error(form)
     else:
         try:
-            services.cancel_order(_user(), order_id, form.note.data or "")
+            services.cancel_order(_user(), order_id, form.note.data or "", order_link=links.order_page)
             db.session.commit()
         except NotFound:
             abort(404)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from storefront import policy
 from storefront.accounts.management import get_user
 from storefront.accounts.models import Role, User
 from storefront.audit.services import record
 from storefront.catalog.models import Shop
-from storefront.domain_errors import Conflict, DomainError, Forbidden, NotFound
+from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
@@ -26,8 +27,7 @@ class ShopNotFound(NotFound):
 
 
 def _require_staff(actor: User) -> None:
-    if actor.role is not Role.STAFF:
-        raise Forbidden("Only staff can manage shops.")
+    policy.require_staff(actor, "Only staff can manage shops.")
 
 
 @dataclass(frozen=True)

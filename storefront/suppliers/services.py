@@ -1,7 +1,9 @@
 """Supplier portal rules: a supplier works only on its own shop — its imports, exports, switch and order parts.
 
 Every function takes the signed-in user and finds the data through the user's shop, so another shop's import,
-export or order simply does not exist for them (NotFound). Services flush; the caller commits, and queued jobs
+export or order simply does not exist for them (NotFound). What changes something — imports, exports, order
+acceptance, order-part actions — needs a verified e-mail (`policy.require_verified`: 403 `email_unverified`),
+the same through the portal pages and the partner API. Services flush; the caller commits, and queued jobs
 (imports, exports) run only after that commit.
 """
 
@@ -14,14 +16,17 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from storefront.accounts.models import Role, User
+from storefront import policy
+from storefront.accounts.models import User
 from storefront.catalog.cache import invalidate_catalog_after_commit
 from storefront.catalog.models import Offer, Shop
 from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue
-from storefront.orders import services as orders
+from storefront.orders import status as order_status
+from storefront.orders.access import OrderNotFound, SupplierPart, supplier_part
 from storefront.orders.models import Order, OrderPart, OrderStatus
+from storefront.orders.status import OrderLink, no_link
 from storefront.outbound import check_url
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.suppliers import export
@@ -55,17 +60,22 @@ class UploadTooLarge(DomainError):
 
 def shop_of(user: User) -> Shop:
     """The supplier's own shop; NotFound for anyone else (or a supplier staff has not linked to a shop yet)."""
-    if user.role != Role.SUPPLIER or user.shop_id is None:
-        raise NoShop("Your account is not linked to a shop yet; please contact the staff.")
-    shop = db.session.get(Shop, user.shop_id)
-    if shop is None:
+    shop_id = policy.supplier_shop_id(user)
+    shop = db.session.get(Shop, shop_id) if shop_id is not None else None
+    if shop is None or not policy.owns_shop(user, shop.id):
         raise NoShop("Your account is not linked to a shop yet; please contact the staff.")
     return shop
 
 
+def _acting_shop(user: User) -> Shop:
+    """The supplier's shop, for an action that changes something: the account must be verified."""
+    policy.require_verified(user)
+    return shop_of(user)
+
+
 def set_accepting_orders(user: User, accepting: bool) -> Shop:
     """Switch the shop's order acceptance; while off, its offers cannot be bought (the catalog shows that)."""
-    return switch_accepting(shop_of(user), accepting)
+    return switch_accepting(_acting_shop(user), accepting)
 
 
 def switch_accepting(shop: Shop, accepting: bool) -> Shop:
@@ -84,7 +94,7 @@ class Dashboard:
     inactive_goods: int
     latest_imports: list[ImportJob]
     waiting_count: int
-    waiting_parts: list[OrderPart]
+    waiting_parts: list[SupplierPart]
 
 
 def dashboard(user: User, latest: int = 5) -> Dashboard:
@@ -100,9 +110,11 @@ def dashboard(user: User, latest: int = 5) -> Dashboard:
     waiting = select(OrderPart).where(OrderPart.shop_id == shop.id, OrderPart.status.in_(WAITING))
     waiting_count = db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
     parts = db.session.scalars(
-        waiting.options(selectinload(OrderPart.order)).order_by(OrderPart.order_id).limit(latest)
+        waiting.options(selectinload(OrderPart.order), selectinload(OrderPart.items))
+        .order_by(OrderPart.order_id).limit(latest)
     ).all()
-    return Dashboard(shop, counts.get(True, 0), counts.get(False, 0), list(imports), waiting_count, list(parts))
+    return Dashboard(shop, counts.get(True, 0), counts.get(False, 0), list(imports), waiting_count,
+                     [supplier_part(part) for part in parts])
 
 
 # ---------------------------------------------------------------------------------------------------- imports
@@ -119,7 +131,7 @@ def _queue(shop: Shop, user: User, kind: str, source: str, payload: str | None) 
 
 def start_file_import(user: User, filename: str, raw: bytes) -> ImportJob:
     """Queue the import of an uploaded file. A file that is not UTF-8 text is recorded as a failed import."""
-    shop = shop_of(user)
+    shop = _acting_shop(user)
     limit = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"]
     if len(raw) > limit:
         raise UploadTooLarge(f"The file is larger than the limit of {limit:,} bytes.", field="file")
@@ -141,7 +153,7 @@ def start_file_import(user: User, filename: str, raw: bytes) -> ImportJob:
 
 def start_url_import(user: User, url: str) -> ImportJob:
     """Queue the import of the price list at `url` (fetched by the job, with the address rules of `fetch`)."""
-    shop = shop_of(user)
+    shop = _acting_shop(user)
     target = check_url(url)
     return _queue(shop, user, "url", target.url, None)
 
@@ -172,7 +184,7 @@ def is_finished(job: ImportJob) -> bool:
 
 def export_now(user: User) -> tuple[str, str]:
     """(file name, YAML) of the shop's price list, built right away."""
-    shop = shop_of(user)
+    shop = _acting_shop(user)
     return export.export_file_name(shop), export.price_list_yaml(shop)
 
 
@@ -186,7 +198,7 @@ def active_goods(user: User) -> int:
 
 def start_export(user: User) -> str:
     """Queue an export job for the shop; returns its token."""
-    return export.start_export(shop_of(user))
+    return export.start_export(_acting_shop(user))
 
 
 def export_state(user: User, token: str) -> str:
@@ -199,7 +211,7 @@ def export_state(user: User, token: str) -> str:
 
 def export_download(user: User, token: str) -> tuple[Path, str]:
     """(path, download name) of a finished export; Conflict while it is still being written."""
-    shop = shop_of(user)
+    shop = _acting_shop(user)
     if export_state(user, token) != "ready":
         raise Conflict("The export is not ready yet.")
     return export.export_path(shop, token), export.export_file_name(shop)
@@ -209,47 +221,58 @@ def export_download(user: User, token: str) -> tuple[Path, str]:
 
 
 def list_order_parts(user: User, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE,
-                     status: OrderStatus | None = None) -> Page[OrderPart]:
-    """The shop's parts of orders (never another shop's), newest order first; optionally one status only."""
+                     status: OrderStatus | None = None) -> Page[SupplierPart]:
+    """The shop's parts of orders (never another shop's), newest order first; optionally one status only.
+
+    Handed out as detached `SupplierPart`s: nothing in them leads to the order's other parts."""
     statement = (select(OrderPart).join(Order, Order.id == OrderPart.order_id)
                  .where(OrderPart.shop_id == shop_of(user).id)
                  .options(selectinload(OrderPart.order), selectinload(OrderPart.items))
                  .order_by(Order.created_at.desc(), Order.id.desc()))
     if status is not None:
         statement = statement.where(OrderPart.status == status)
-    return paginate(statement, page, page_size)
+    found = paginate(statement, page, page_size)
+    return Page(items=[supplier_part(part) for part in found.items], page=found.page, page_size=found.page_size,
+                total=found.total)
 
 
-def get_order_part(user: User, order_id: int) -> OrderPart:
-    """The shop's part of order `order_id` with only its own lines; NotFound when the shop has no part in it."""
+def _own_part(user: User, order_id: int) -> OrderPart:
     shop = shop_of(user)
     part = db.session.scalar(
         select(OrderPart).where(OrderPart.order_id == order_id, OrderPart.shop_id == shop.id)
         .options(selectinload(OrderPart.order), selectinload(OrderPart.items))
     )
     if part is None:
-        raise orders.OrderNotFound("No such order.")
+        raise OrderNotFound("No such order.")
     return part
 
 
-def next_statuses(part: OrderPart) -> list[OrderStatus]:
+def get_order_part(user: User, order_id: int) -> SupplierPart:
+    """The shop's part of order `order_id` with only its own lines; NotFound when the shop has no part in it."""
+    return supplier_part(_own_part(user, order_id))
+
+
+def next_statuses(part: OrderPart | SupplierPart) -> list[OrderStatus]:
     """The statuses the supplier may move its part to now (buttons, API docs)."""
-    return orders.allowed_transitions(part.status)
+    return order_status.allowed_transitions(part.status)
 
 
-def change_part_status(user: User, order_id: int, to_status: OrderStatus | str, note: str = "") -> OrderPart:
-    """Move the shop's part of an order one step (recorded in the order's events; the shopper is told)."""
-    part = get_order_part(user, order_id)
-    return orders.change_part_status(part, to_status, user, note)
+def change_part_status(user: User, order_id: int, to_status: OrderStatus | str, note: str = "", *,
+                       order_link: OrderLink = no_link) -> SupplierPart:
+    """Move the shop's part of an order one step (recorded in the order's events; the shopper is told).
+
+    Who may is `policy.require_part_actor` (the shop's verified supplier), checked by the status machine."""
+    part = _own_part(user, order_id)
+    return supplier_part(order_status.change_part_status(part, to_status, user, note, order_link=order_link))
 
 
-def confirm_part(user: User, order_id: int) -> OrderPart:
-    return change_part_status(user, order_id, OrderStatus.CONFIRMED)
+def confirm_part(user: User, order_id: int, *, order_link: OrderLink = no_link) -> SupplierPart:
+    return change_part_status(user, order_id, OrderStatus.CONFIRMED, order_link=order_link)
 
 
-def ship_part(user: User, order_id: int, note: str = "") -> OrderPart:
+def ship_part(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> SupplierPart:
     """Send the shop's part: a confirmed part is assembled and sent in one go (two events)."""
-    part = get_order_part(user, order_id)
+    part = _own_part(user, order_id)
     if part.status == OrderStatus.CONFIRMED:
-        part = orders.change_part_status(part, OrderStatus.ASSEMBLED, user, "")
-    return orders.change_part_status(part, OrderStatus.SENT, user, note)
+        part = order_status.change_part_status(part, OrderStatus.ASSEMBLED, user, "", order_link=order_link)
+    return supplier_part(order_status.change_part_status(part, OrderStatus.SENT, user, note, order_link=order_link))

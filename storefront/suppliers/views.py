@@ -20,8 +20,9 @@ from storefront.accounts.models import Role
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
+from storefront.orders import links
 from storefront.orders.models import OrderStatus
-from storefront.orders.services import STATUS_LABELS
+from storefront.orders.status import STATUS_LABELS
 from storefront.security import roles_required, verified_required
 from storefront.suppliers import services
 from storefront.suppliers.forms import (
@@ -249,7 +250,8 @@ def change_order_status(order_id: int):
     if not form.validate():
         return _part_page(services.get_order_part(_user(), order_id), form, "Choose a valid next status.", status=400)
     try:
-        part = services.change_part_status(_user(), order_id, form.status.data, form.note.data or "")
+        part = services.change_part_status(_user(), order_id, form.status.data, form.note.data or "",
+                                           order_link=links.order_page)
     except DomainError as error:
         if error.status == 404:
             raise

@@ -18,7 +18,8 @@ from limits import parse
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import selectinload
 
-from storefront.accounts.models import Role, User
+from storefront import policy
+from storefront.accounts.models import User
 from storefront.database import utcnow
 from storefront.domain_errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db, limiter
@@ -49,18 +50,16 @@ class RateLimited(DomainError):
 # --- who may see what ---------------------------------------------------------------------------------------
 
 
-def is_staff(user: User) -> bool:
-    return user.role == Role.STAFF
+is_staff = policy.is_staff
 
 
 def can_view(user: User, conversation: Conversation) -> bool:
     """Staff see every conversation; anyone else only their own."""
-    return user.is_active and (is_staff(user) or conversation.shopper_id == user.id)
+    return policy.can_view_conversation(user, conversation.shopper_id)
 
 
 def _require_staff(user: User) -> None:
-    if not (user.is_active and is_staff(user)):
-        raise Forbidden("Only support staff can do that.")
+    policy.require_staff(user, "Only support staff can do that.")
 
 
 def _valid_id(value: int) -> bool:
@@ -79,7 +78,7 @@ def conversation_for(viewer: User, conversation_id: int) -> Conversation:
 def order_to_ask_about(shopper: User, order_id: int) -> Order:
     """The shopper's own order `order_id`, which their conversation may be about (reads only)."""
     order = db.session.get(Order, order_id) if _valid_id(order_id) else None
-    if order is None or order.user_id != shopper.id:
+    if order is None or not policy.owns(shopper, order):
         raise NotFound("No such order.", field="order")
     return order
 
@@ -380,8 +379,7 @@ def act_on_conversation(staff: User, conversation_id: int, action: str) -> Conve
 
 def _require_verified(user: User) -> None:
     # Pages and sockets refuse unverified accounts; the API (which authenticates by token only) does the same.
-    if not (user.is_active and user.is_verified):
-        raise Forbidden("Verify your e-mail address before using the support chat.")
+    policy.require_verified(user, "Verify your e-mail address before using the support chat.")
 
 
 def list_conversations(

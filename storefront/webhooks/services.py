@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from storefront.accounts.models import Role, User
+from storefront import policy
+from storefront.accounts.models import User
 from storefront.audit.services import record
-from storefront.domain_errors import DomainError, Forbidden, NotFound
+from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
 from storefront.outbound import FetchError
@@ -44,8 +45,7 @@ class WebhookNotFound(NotFound):
 
 
 def _require_staff(actor: User) -> None:
-    if actor.role is not Role.STAFF:
-        raise Forbidden("Only staff can manage webhooks.")
+    policy.require_staff(actor, "Only staff can manage webhooks.")
 
 
 def check_webhook_url(url: str, *, look_up: bool = True) -> str:

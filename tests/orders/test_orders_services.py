@@ -9,7 +9,7 @@ from storefront.cart.models import CartItem
 from storefront.cart.services import get_cart
 from storefront.catalog.models import Offer
 from storefront.domain_errors import Forbidden
-from storefront.orders import services
+from storefront.orders import checkout, services
 from storefront.orders.models import Order, OrderEvent, OrderStatus
 from tests.factories import (
     ContactFactory,
@@ -149,7 +149,7 @@ def test_stock_gone_between_review_and_update_rolls_back_every_line(session, car
     """The conditional UPDATE is the last word: if it finds too little, lines already decremented go back."""
     user, contact, offers = cart
     before = [o.quantity for o in offers]
-    real = services._take_stock
+    real = checkout._take_stock
     calls = []
 
     def racing(offer, quantity):
@@ -158,7 +158,7 @@ def test_stock_gone_between_review_and_update_rolls_back_every_line(session, car
             session.execute(Offer.__table__.update().where(Offer.id == offer.id).values(quantity=0))
         real(offer, quantity)
 
-    monkeypatch.setattr(services, "_take_stock", racing)
+    monkeypatch.setattr(checkout, "_take_stock", racing)
     with pytest.raises(services.OutOfStock):
         place(user, contact)
     assert len(calls) == 3

@@ -166,7 +166,7 @@ def test_empty_cart_at_checkout(app, client, session):
     assert "Your cart is empty" in client.get("/orders/checkout").get_data(as_text=True)
     form = {"contact_id": contact.id, "idempotency_key": "k", "expected_total": "0"}
     response = client.post("/orders/checkout", data=form)
-    assert response.status_code == 400 and "Your cart is empty" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "Your cart is empty" in response.get_data(as_text=True)
 
 
 def test_add_a_delivery_address_inline(app, client, shopper):

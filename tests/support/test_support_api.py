@@ -85,7 +85,7 @@ def test_the_api_needs_a_token_and_a_verified_account(app, client, people, chats
         db.session.commit()
         unverified_id = unverified.id
     response = client.get(API, headers=bearer(app, unverified_id))
-    assert response.status_code == 403 and response.json["code"] == "forbidden"
+    assert response.status_code == 403 and response.json["code"] == "email_unverified"  # the one verified rule
 
 
 # --- GET/POST /conversations/{id}/messages --------------------------------------------------------------------

@@ -1,0 +1,219 @@
+"""The order status machine: whole orders (staff, or the shopper cancelling a new one) and each supplier's part.
+
+Every move is a conditional UPDATE from the status the caller saw, recorded as an event, in the audit log and
+to webhooks, and mailed to the shopper through the outbox (so only after the commit). Who may move what is
+`storefront.policy`'s; the links in the e-mails come from the caller (`order_link`), as accounts does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app
+from sqlalchemy import update
+
+from storefront import policy
+from storefront.accounts.models import User
+from storefront.audit.services import record
+from storefront.database import utcnow
+from storefront.domain_errors import Conflict
+from storefront.extensions import db
+from storefront.jobs.mail import send_mail
+from storefront.orders.access import own_order
+from storefront.orders.locks import begin_write
+from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
+from storefront.orders.stock import return_stock
+from storefront.webhooks import services as webhooks
+
+OrderLink = Callable[[int], str]  # order id → the absolute URL of its page, for e-mails
+
+S = OrderStatus
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.NEW: frozenset({S.CONFIRMED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.ASSEMBLED, S.CANCELLED}),
+    S.ASSEMBLED: frozenset({S.SENT, S.CANCELLED}),
+    S.SENT: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+FINAL = frozenset({S.DELIVERED, S.CANCELLED})
+STATUS_LABELS = {
+    S.NEW: "New", S.CONFIRMED: "Confirmed", S.ASSEMBLED: "Assembled", S.SENT: "Sent", S.DELIVERED: "Delivered",
+    S.CANCELLED: "Cancelled",
+}
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class StaleOrder(InvalidTransition):
+    """The order moved since the form was shown: refuse rather than overwrite someone else's change."""
+
+    code = "stale_order"
+
+
+def no_link(_order_id: int) -> str:
+    """For callers without a request (jobs, the shell): the e-mail goes out without a link."""
+    return ""
+
+
+def allowed_transitions(status: OrderStatus) -> list[OrderStatus]:
+    """The statuses `status` may move to, in the machine's order (for buttons and API docs)."""
+    return [s for s in OrderStatus if s in TRANSITIONS[status]]
+
+
+def _status(value: OrderStatus | str) -> OrderStatus:
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        raise InvalidTransition(f"“{value}” is not an order status.", field="status") from None
+
+
+def _check_transition(current: OrderStatus, to: OrderStatus, what: str) -> None:
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(
+            f"{what} is {STATUS_LABELS[current].lower()} and cannot become {STATUS_LABELS[to].lower()}.",
+            field="status",
+        )
+
+
+def _set_status(model, row_id: int, current: OrderStatus, to: OrderStatus) -> None:
+    """Move a row from `current` to `to` only if nobody moved it meanwhile (two clerks, one click each)."""
+    values = {"status": to}
+    if model is Order:
+        values["updated_at"] = utcnow()
+    result = db.session.execute(
+        update(model).where(model.id == row_id, model.status == current).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvalidTransition("The status was changed by someone else meanwhile; reload and try again.")
+
+
+def _event(order: Order, frm: OrderStatus | None, to: OrderStatus, actor: User | None, note: str,
+           part: OrderPart | None = None) -> None:
+    db.session.add(OrderEvent(
+        order_id=order.id, part_id=part.id if part else None, from_status=frm.value if frm else None,
+        to_status=to.value, actor_id=actor.id if actor else None, note=(note or "").strip()[:2000],
+    ))
+
+
+def _notify(order: Order, subject: str, headline: str, note: str, order_link: OrderLink) -> None:
+    send_mail(
+        order.user.email, subject, "orders/status_changed", durable=True, name=order.user.name,
+        order_id=order.id, headline=headline, note=note, status=order.status.value,
+        status_label=STATUS_LABELS[order.status], link=order_link(order.id),
+    )
+
+
+def webhook_data(order: Order, from_status: OrderStatus | None = None) -> dict:
+    """What webhooks say about an order (no shopper contact details: receivers ask the API for those)."""
+    return {
+        "order_id": order.id, "status": order.status.value, "previous_status": from_status.value if from_status else None,
+        "total": str(order.total), "currency": current_app.config["STOREFRONT_CURRENCY"],
+        "created_at": order.created_at.isoformat(),
+        "parts": [{"shop_id": p.shop_id, "shop_name": p.shop_name, "status": p.status.value} for p in order.parts],
+    }
+
+
+def change_status(order: Order, to_status: OrderStatus | str, actor: User | None, note: str = "",
+                  expected: OrderStatus | str | None = None, *, order_link: OrderLink = no_link) -> Order:
+    """Move the whole order one step along the machine (staff; None = the system). Parts in step follow it.
+
+    `expected` is the status the clerk saw: if the order moved since, StaleOrder and nothing is overwritten.
+    """
+    if actor is not None:
+        policy.require_staff(actor, "Only staff can change an order's status.")
+    return _change_order_status(order, _status(to_status), actor, note, _status(expected) if expected else None,
+                                order_link)
+
+
+def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note: str,
+                         expected: OrderStatus | None, order_link: OrderLink) -> Order:
+    begin_write()
+    db.session.refresh(order)
+    current = order.status
+    if expected is not None and current != expected:
+        raise StaleOrder(f"Order #{order.id} was changed meanwhile: it is now {STATUS_LABELS[current].lower()}. "
+                         "Nothing was changed; check it and choose again.")
+    _check_transition(current, to, f"Order #{order.id}")
+    parts = list(order.parts)
+    if to == S.CANCELLED:
+        gone = [p for p in parts if p.status in (S.SENT, S.DELIVERED)]
+        if gone:
+            raise InvalidTransition(
+                f"Order #{order.id} cannot be cancelled: the part from {gone[0].shop_name} was already sent."
+            )
+    _set_status(Order, order.id, current, to)
+    _event(order, current, to, actor, note)
+    for part in parts:
+        # Parts that were in step with the order follow it; a cancelled order cancels every live part.
+        follows = part.status == current or (to == S.CANCELLED and part.status != S.CANCELLED)
+        if follows and part.status != to:
+            _set_status(OrderPart, part.id, part.status, to)
+            _event(order, part.status, to, actor, "", part)
+            if to == S.CANCELLED:
+                return_stock(list(part.items))
+    db.session.flush()
+    db.session.refresh(order)
+    for part in parts:
+        db.session.refresh(part)
+    _order_changed(order, current, to, actor, note)
+    _notify(order, f"Order #{order.id} is {STATUS_LABELS[to].lower()}",
+            f"Your order #{order.id} is now {STATUS_LABELS[to].lower()}.", note, order_link)
+    return order
+
+
+def _order_changed(order: Order, frm: OrderStatus, to: OrderStatus, actor: User | None, note: str) -> None:
+    """The order's own status moved: the audit log and the webhooks hear of it, in this transaction."""
+    record(actor, "order.status_changed", "order", order.id, {"from": frm.value, "to": to.value, "note": note})
+    webhooks.emit("order.status_changed", webhook_data(order, frm))
+    if to == S.SENT:
+        webhooks.emit("order.shipped", webhook_data(order, frm))
+
+
+def cancel_order(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> Order:
+    """The shopper cancels their own order while it is still new; the stock goes back on sale."""
+    order = own_order(user, order_id)
+    if order.status != S.NEW:
+        raise InvalidTransition(
+            f"Order #{order.id} is already {STATUS_LABELS[order.status].lower()}: only a new order can be "
+            "cancelled here. Please contact support."
+        )
+    return _change_order_status(order, S.CANCELLED, user, note or "Cancelled by the shopper.", None, order_link)
+
+
+def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: User | None, note: str = "", *,
+                       order_link: OrderLink = no_link) -> OrderPart:
+    """Move one supplier's part along the same machine (that shop's verified owners, or staff); cancelling
+    returns its stock."""
+    to = _status(to_status)
+    if actor is not None:
+        policy.require_part_actor(actor, part)
+    begin_write()
+    db.session.refresh(part)
+    order = part.order
+    current = part.status
+    _check_transition(current, to, f"The part of order #{order.id} from {part.shop_name}")
+    _set_status(OrderPart, part.id, current, to)
+    _event(order, current, to, actor, note, part)
+    record(actor, "order.part_status_changed", "order", order.id,
+           {"shop": part.shop_name, "from": current.value, "to": to.value, "note": note})
+    if to == S.CANCELLED:
+        return_stock(list(part.items))
+    db.session.flush()
+    db.session.refresh(part)
+    db.session.refresh(order)
+    label = STATUS_LABELS[to].lower()
+    if to == S.CANCELLED and all(p.status == S.CANCELLED for p in order.parts) and S.CANCELLED in TRANSITIONS[order.status]:
+        # Nothing is left to deliver: the order itself is cancelled (the parts' stock is already back).
+        previous = order.status
+        _set_status(Order, order.id, order.status, S.CANCELLED)
+        _event(order, order.status, S.CANCELLED, actor, "Every supplier cancelled their part.")
+        db.session.flush()
+        db.session.refresh(order)
+        _order_changed(order, previous, S.CANCELLED, actor, "Every supplier cancelled their part.")
+    _notify(order, f"Order #{order.id}: {part.shop_name} — {label}",
+            f"The part of your order #{order.id} from {part.shop_name} is now {label}.", note, order_link)
+    return part

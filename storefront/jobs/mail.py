@@ -21,9 +21,12 @@ LINK = re.compile(r"https?://\S+")
 
 
 def send_mail(
-    to: str | list[str], subject: str, template: str, *, durable: bool = False, **context: Any
+    to: str | list[str], subject: str, template: str, *, durable: bool = True, **context: Any
 ) -> None:
     """Queue an e-mail rendered from `templates/email/<template>.txt` (+ `.html` when present).
+
+    Through the outbox by default: a verification or order e-mail survives a Redis outage (and a Redis that
+    restarts empty). `durable=False` only for mail that may be lost.
 
     `context` must be JSON-friendly and carry absolute URLs: the job may run in another process, without a request.
     """

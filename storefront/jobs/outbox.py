@@ -87,10 +87,9 @@ def retry_outbox_message(outbox_id: int) -> OutboxMessage:
         raise NotFound("No such job.")
     if message.completed_at is not None:
         raise Conflict("This job has already completed.")
-    # Cleared so the page stops listing it as failed, and given fresh tries; due now for the relay if Redis is
-    # down at the commit.
+    # Cleared so the page stops listing it as failed (and the relay takes it again whatever its attempts); due
+    # now for the relay if Redis is down at the commit.
     message.failed_at = None
-    message.attempts = 0
     message.running_until = None
     message.lease_until = utcnow()
     db.session.flush()

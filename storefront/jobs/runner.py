@@ -42,24 +42,22 @@ def run_outbox_message(outbox_id: int) -> None:
         .where(table.c.id == outbox_id, table.c.completed_at.is_(None),
                or_(table.c.running_until.is_(None), table.c.running_until < now))
         .values(attempts=table.c.attempts + 1, running_until=until, lease_until=until)
-    ).rowcount
+        .returning(table.c.task, table.c.kwargs)
+    ).first()
     db.session.commit()
-    if not claimed:
+    if claimed is None:
         return
-    message = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
     try:
-        call_task(message.task, message.kwargs)
+        call_task(claimed.task, claimed.kwargs)
     except Exception as exc:
         db.session.rollback()
-        message = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.failed_at = utcnow()
-        message.running_until = None  # RQ's retry (or, after its lease, the relay) runs it again
-        db.session.commit()
+        # RQ's retry (or, once its lease has run out, the relay) runs it again.
+        _finish(outbox_id, last_error=f"{type(exc).__name__}: {exc}"[:2000], failed_at=utcnow())
         raise
-    message = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
-    message.completed_at = utcnow()
-    message.failed_at = None
-    message.last_error = None
-    message.running_until = None
+    _finish(outbox_id, completed_at=utcnow(), failed_at=None, last_error=None)
+
+
+def _finish(outbox_id: int, **values: Any) -> None:
+    table = OutboxMessage.__table__
+    db.session.execute(update(table).where(table.c.id == outbox_id).values(running_until=None, **values))
     db.session.commit()

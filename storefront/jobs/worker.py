@@ -76,7 +76,7 @@ class _OutageFilter(logging.Filter):
         exc = record.exc_info[1] if record.exc_info else None
         message = record.getMessage()
         if is_redis_error(exc) or any(noise in message for noise in RQ_NOISE):
-            self.outage.lost(exc or message)
+            self.outage.lost(exc or "connection lost")
             return False
         return True
 
@@ -89,6 +89,12 @@ class AppWorker(Worker):
         self.app = app
         self.outage = outage
         self.fork_all = fork_all
+        self.asked_to_stop = False
+
+    def request_stop(self, signum, frame) -> None:
+        # RQ leaves `_stop_requested` unset when the signal finds it idle: remember the request ourselves.
+        self.asked_to_stop = True
+        super().request_stop(signum, frame)
 
     def execute_job(self, job, queue) -> None:
         if self.fork_all or queue.name in FORK_QUEUES:
@@ -143,6 +149,9 @@ def serve(app: Flask, queues: Sequence[str], *, burst: bool = False, fork_all: b
     for name in ("rq.worker", "rq.cron", "rq.scheduler", "rq.queue"):
         logging.getLogger(name).addFilter(noise)
     stop = threading.Event()
+    if not burst:
+        threading.Thread(target=_scheduler_loop, args=(app, queues, outage, stop), name="rq-scheduler",
+                         daemon=True).start()
     if cron and not burst:
         threading.Thread(target=_cron_loop, args=(app, outage, stop), name="cron", daemon=True).start()
     url = app.config["REDIS_URL"]
@@ -158,10 +167,12 @@ def serve(app: Flask, queues: Sequence[str], *, burst: bool = False, fork_all: b
                 relay_after_outage(app)  # at start and after an outage: what Redis does not hold goes out now
                 worker = AppWorker(_queues(queues, connection), connection=connection, job_class=FlaskJob,
                                    app=app, outage=outage, fork_all=fork_all)
-                worker.work(burst=burst, with_scheduler=True)
+                # RQ's scheduler (delayed jobs, retries) runs on a thread of ours, which outlives an outage; RQ
+                # would fork it into a process that dies with the connection. A burst only moves due jobs.
+                worker.work(burst=burst, with_scheduler=burst)
             except REDIS_ERRORS as exc:
                 outage.lost(exc)
-            if burst or (worker is not None and worker._stop_requested) or stop.is_set():
+            if burst or (worker is not None and worker.asked_to_stop) or stop.is_set():
                 break
             # work() came back on its own: it lost Redis (RQ "quits" on a timeout or an unexpected error).
             if time.monotonic() - started > 60:
@@ -179,6 +190,35 @@ def _sleep_unless_stopped(stop: threading.Event, seconds: float) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _scheduler_loop(app: Flask, queues: Sequence[str], outage: Outage, stop: threading.Event) -> None:
+    """RQ's scheduler loop (RQScheduler.work) on this thread, started again whenever Redis drops it."""
+    from rq.scheduler import RQScheduler
+
+    delay = 1.0
+    while not stop.is_set():
+        scheduler = None
+        try:
+            scheduler = RQScheduler(list(queues), connection=worker_redis(app.config["REDIS_URL"]))
+            scheduler.acquire_locks()
+            scheduler.register_birth()
+            while not stop.is_set():
+                if scheduler.should_reacquire_locks:
+                    scheduler.acquire_locks()
+                scheduler.heartbeat()
+                scheduler.enqueue_scheduled_jobs()
+                delay = 1.0
+                stop.wait(scheduler.interval)
+            scheduler.stop()
+            return
+        except Exception as exc:
+            if is_redis_error(exc) or is_redis_error(exc.__context__):
+                outage.lost(exc)
+            else:
+                log.exception("RQ's scheduler stopped; starting it again")
+        stop.wait(delay)
+        delay = min(delay * 2, MAX_BACKOFF)
 
 
 def _cron_loop(app: Flask, outage: Outage, stop: threading.Event) -> None:

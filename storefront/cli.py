@@ -64,6 +64,7 @@ def worker_command(burst: bool, cron: bool, processes: int, fork_all: bool) -> N
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the invoice PDF's font subsetting, line by line
     queues = app.config["RQ_QUEUES"]
     if processes == 1 or burst:
         serve(app, queues, burst=burst, fork_all=fork_all, cron=cron)

@@ -32,6 +32,9 @@ from storefront.jobs.connection import REDIS_ERRORS, is_redis_error, worker_redi
 
 log = logging.getLogger("storefront.worker")
 FORK_QUEUES = frozenset({"imports"})
+# A key with no expiry: a Redis that no longer has it has lost its memory (restarted empty) since we last looked.
+EPOCH_KEY = "storefront:jobs:epoch"
+EPOCH_CHECK_EVERY = 5.0
 MAX_BACKOFF = 30.0
 RQ_NOISE = ("could not connect to Redis", "Redis connection timeout", "Connection closed by server",
             "Error while reading", "Connection refused")
@@ -90,6 +93,8 @@ class AppWorker(Worker):
         self.outage = outage
         self.fork_all = fork_all
         self.asked_to_stop = False
+        self._epoch_known = False
+        self._next_epoch_check = 0.0
 
     def request_stop(self, signum, frame) -> None:
         # RQ leaves `_stop_requested` unset when the signal finds it idle: remember the request ourselves.
@@ -122,8 +127,17 @@ class AppWorker(Worker):
 
     def heartbeat(self, *args, **kwargs) -> None:
         super().heartbeat(*args, **kwargs)
-        if self.outage.back() and not self.is_horse:
+        if self.is_horse:
+            return
+        if self.outage.back():
             relay_after_outage(self.app)
+        elif time.monotonic() >= self._next_epoch_check:
+            # A restart can go unnoticed (the client reconnects on its own): Redis may have come back empty.
+            self._next_epoch_check = time.monotonic() + EPOCH_CHECK_EVERY
+            if self.connection.set(EPOCH_KEY, "1", nx=True) and self._epoch_known:
+                log.warning("Redis has lost what it held (restarted empty): sending the outbox again")
+                relay_after_outage(self.app)
+            self._epoch_known = True
 
 
 def relay_after_outage(app: Flask) -> None:

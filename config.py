@@ -50,11 +50,15 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
-    # Jobs: with REDIS_URL they go to RQ; without it they run in-process after the commit.
+    # Jobs: with REDIS_URL they go to RQ (`flask worker`); without it a pool of JOB_THREADS threads runs them
+    # in-process after the commit. An outbox row is relayed OUTBOX_RELAY_AFTER s after its commit if it never
+    # reached Redis, and OUTBOX_LEASE s after a hand-over that did not end in a completed job.
     RQ_QUEUES = ["mail", "imports", "default"]
     JOB_TIMEOUT = env_int("JOB_TIMEOUT", 600)
     JOB_RETRIES = env_int("JOB_RETRIES", 3)
-    OUTBOX_RELAY_AFTER = env_int("OUTBOX_RELAY_AFTER", 60)  # seconds before an undispatched row is retried
+    OUTBOX_RELAY_AFTER = env_int("OUTBOX_RELAY_AFTER", 60)
+    OUTBOX_LEASE = env_int("OUTBOX_LEASE", 120)
+    JOB_THREADS = env_int("JOB_THREADS", 2)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = env_int("MAIL_PORT", 25)
@@ -174,6 +178,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # CSRF tests switch it back on
     MAIL_SERVER = None
     SQLALCHEMY_RECORD_QUERIES = True
+    JOB_THREADS = 0  # jobs run synchronously right after the commit: tests stay deterministic
 
 
 class ProductionConfig(Config):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import threading
+import logging
 
 import click
 from flask import Flask, current_app
@@ -53,26 +52,24 @@ def create_staff_command(email: str, name: str, password: str) -> None:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 @click.option("--cron/--no-cron", default=True, help="Also run the periodic jobs (one scheduler is enough).")
+@click.option("--processes", "-p", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes forked from the loaded app.")
+@click.option("--fork-all", is_flag=True, help="Run every job in a forked child, not only the imports queue.")
 @with_appcontext
-def worker_command(burst: bool, cron: bool) -> None:
-    """Run an RQ worker (with RQ's scheduler for delayed jobs and retries) inside the app."""
-    from storefront.extensions import rq
-    from storefront.jobs.periodic import PERIODIC
-    from storefront.jobs.runner import relay_outbox
+def worker_command(burst: bool, cron: bool, processes: int, fork_all: bool) -> None:
+    """Run RQ workers inside the loaded app, with RQ's scheduler for delayed jobs and retries."""
+    from storefront.jobs.worker import serve, serve_processes
 
-    if not current_app.config.get("REDIS_URL"):
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed.")
-    # The worker runs each job in a fresh `flask` subprocess, which finds the app through FLASK_APP.
-    os.environ.setdefault("FLASK_APP", "wsgi")
-    relay_outbox()
-    if cron and not burst:
-        for func_, interval in PERIODIC:
-            rq.cron_register(func_, interval, queue="default")
-        scheduler = rq.make_cron_scheduler()
-        scheduler._install_signal_handlers = lambda: None  # signals belong to the worker's main thread
-        threading.Thread(target=scheduler.start, name="cron", daemon=True).start()
-    worker = rq.make_worker(current_app.config["RQ_QUEUES"])
-    worker.work(burst=burst, with_scheduler=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the invoice PDF's font subsetting, line by line
+    queues = app.config["RQ_QUEUES"]
+    if processes == 1 or burst:
+        serve(app, queues, burst=burst, fork_all=fork_all, cron=cron)
+    else:
+        serve_processes(app, queues, processes, fork_all=fork_all, cron=cron)
 
 
 @click.group("jobs")
@@ -84,19 +81,20 @@ def jobs_group() -> None:
 @with_appcontext
 def run_periodic_command() -> None:
     """Run every periodic job once now (for cron when no worker runs)."""
-    from storefront.jobs.periodic import run_all_periodic
+    from storefront.jobs.schedule import run_all_periodic
 
     for name in run_all_periodic():
         click.echo(f"ran {name}")
 
 
 @jobs_group.command("relay")
+@click.option("--all", "everything", is_flag=True, help="Every row not done, lease or not.")
 @with_appcontext
-def relay_command() -> None:
-    """Dispatch outbox messages that never reached the queue."""
-    from storefront.jobs.runner import relay_outbox
+def relay_command(everything: bool) -> None:
+    """Dispatch outbox messages that are due (never sent, or sent and not done after their lease)."""
+    from storefront.jobs.outbox import relay_outbox
 
-    click.echo(f"relayed {relay_outbox()} message(s)")
+    click.echo(f"relayed {relay_outbox(everything)} message(s)")
 
 
 def register_commands(app: Flask) -> None:

@@ -51,7 +51,7 @@ from storefront.domain_errors import DomainError
 from storefront.extensions import db, login_manager
 from storefront.htmx import is_partial, render_page_or_partial
 from storefront.jobs import failures
-from storefront.jobs.runner import retry_outbox_message
+from storefront.jobs.outbox import retry_outbox_message
 from storefront.orders import reports as order_reports
 from storefront.orders import services as orders
 from storefront.orders.links import order_page

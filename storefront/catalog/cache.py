@@ -23,12 +23,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from flask import current_app
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event
 
+from storefront.after_commit import after_commit
 from storefront.catalog.summary import products_of
 from storefront.extensions import db
 
@@ -37,7 +37,6 @@ T = TypeVar("T")
 
 LISTS = "lists"
 EXTENSION_KEY = "storefront.catalog_cache"
-PENDING_KEY = "storefront.pending_catalog_invalidations"
 DEFAULT_TTL = 300
 DEFAULT_MEMORY_TTL = 30
 _create_lock = threading.Lock()
@@ -189,27 +188,6 @@ def invalidate_catalog_after_commit(
 
     The affected products are resolved now, while the session may still run SQL (it cannot after commit).
     """
-    if get_cache() is None:
-        return
-    session = db.session()
-    if not session.in_transaction():
-        session.begin()
-    session.info.setdefault(PENDING_KEY, set()).update(_generations(product_ids, shop_ids, category_ids))
-
-
-def _after_commit(session) -> None:
-    names = session.info.pop(PENDING_KEY, None)
-    if names:
-        cache = get_cache()
-        if cache is not None:
-            cache.bump(names)
-
-
-def _after_soft_rollback(session, previous_transaction) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(PENDING_KEY, None)
-
-
-if not event.contains(FlaskSession, "after_commit", _after_commit):
-    event.listen(FlaskSession, "after_commit", _after_commit)
-    event.listen(FlaskSession, "after_soft_rollback", _after_soft_rollback)
+    cache = get_cache()
+    if cache is not None:
+        after_commit(partial(cache.bump, _generations(product_ids, shop_ids, category_ids)))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import re
+import smtplib
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +24,12 @@ LINK = re.compile(r"https?://\S+")
 
 
 def send_mail(
-    to: str | list[str], subject: str, template: str, *, durable: bool = False, **context: Any
+    to: str | list[str], subject: str, template: str, *, durable: bool = True, **context: Any
 ) -> None:
     """Queue an e-mail rendered from `templates/email/<template>.txt` (+ `.html` when present).
+
+    Through the outbox by default: a verification or order e-mail survives a Redis outage (and a Redis that
+    restarts empty). `durable=False` only for mail that may be lost.
 
     `context` must be JSON-friendly and carry absolute URLs: the job may run in another process, without a request.
     """
@@ -56,9 +62,31 @@ def deliver_mail(
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         message.attach(path.name, content_type, path.read_bytes())
     if current_app.config.get("MAIL_SERVER"):
-        mail.send(message)
+        _smtp_send(message)
         return f"smtp://{current_app.config['MAIL_SERVER']}"
     return _write_eml(message, body)
+
+
+_held = threading.local()
+
+
+def _smtp_send(message: Message) -> None:
+    """Send over an SMTP connection kept open per thread: a burst of mail costs one connect and greeting, not
+    one per message. A connection the server has dropped meanwhile (idle timeout, restart) is replaced once."""
+    state = current_app.extensions["mail"]
+    for attempt in (1, 2):
+        connection = getattr(_held, "connection", None)
+        if connection is None or connection.mail is not state or _held.pid != os.getpid():
+            connection = mail.connect().__enter__()
+            _held.connection, _held.pid = connection, os.getpid()
+        try:
+            message.send(connection)
+            return
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            _held.connection = None
+            if attempt == 2:
+                raise
+            log.info("SMTP connection lost (%s); reconnecting", exc)
 
 
 def _render(name: str, context: dict[str, Any]) -> str:

@@ -1,22 +1,36 @@
-"""Enqueue after commit; dispatch to RQ or run in-process."""
+"""Enqueue after commit; dispatch to RQ, or to the embedded pool when there is no Redis.
+
+A Redis outage never fails the request that enqueues: an outbox row simply waits for the relay, and a plain
+job is parked in the outbox to wait with it. After one failed attempt this process stops trying Redis for a
+few seconds, so an outage costs each request nothing, not a timeout per job.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event
+from sqlalchemy import insert, update
 
+from storefront.after_commit import after_commit
 from storefront.database import utcnow
 from storefront.extensions import db
 from storefront.jobs.models import OutboxMessage
+from storefront.jobs.runner import call_task, run_outbox_message
 
 log = logging.getLogger(__name__)
-PENDING_KEY = "storefront.pending_jobs"
+OUTBOX_JOB = "storefront.jobs.runner.run_outbox_message"
+RETRY_INTERVALS = [10, 60, 300]
+REDIS_PAUSE = 5.0  # seconds this process leaves Redis alone after a failed enqueue
+_STATE_KEY = "storefront.jobs.redis_down_until"
+EMBEDDED_KEY = "storefront.jobs.embedded"
+_state_lock = threading.Lock()
 
 
 @dataclass
@@ -37,89 +51,106 @@ def job_path(func: Callable | str) -> str:
 
 def enqueue(func: Callable | str, *, queue: str = "default", job_id: str | None = None, **kwargs: Any) -> None:
     """Run `func(**kwargs)` once the current transaction commits; never if it rolls back."""
-    _pending(db.session()).append(PendingJob(job_path(func), kwargs, queue, job_id=job_id))
+    app = current_app._get_current_object()
+    job = PendingJob(job_path(func), kwargs, queue, job_id=job_id)
+    after_commit(lambda: dispatch(app, job))
 
 
 def enqueue_durable(func: Callable | str, *, queue: str = "default", **kwargs: Any) -> OutboxMessage:
     """Like `enqueue`, but written to the outbox in this transaction: a Redis outage delays it, never drops it."""
-    message = OutboxMessage(task=job_path(func), kwargs=kwargs, queue=queue)
+    app = current_app._get_current_object()
+    # Due for the relay only after OUTBOX_RELAY_AFTER: the after-commit dispatch is expected well before.
+    lease = utcnow() + timedelta(seconds=app.config["OUTBOX_RELAY_AFTER"])
+    message = OutboxMessage(task=job_path(func), kwargs=kwargs, queue=queue, lease_until=lease)
     session = db.session()
     session.add(message)
     session.flush()
-    _pending(session).append(PendingJob(message.task, kwargs, queue, outbox_id=message.id))
+    job = PendingJob(message.task, kwargs, queue, outbox_id=message.id)
+    after_commit(lambda: dispatch(app, job))
     return message
 
 
-def _pending(session) -> list[PendingJob]:
-    # Begin the transaction now (no connection is taken yet) so a rollback before any SQL still drops the job.
-    if not session.in_transaction():
-        session.begin()
-    return session.info.setdefault(PENDING_KEY, [])
+def uses_redis(app: Flask) -> bool:
+    return bool(app.config.get("REDIS_URL")) and "rq" in app.extensions
 
 
-def _after_commit(session) -> None:
-    jobs = session.info.pop(PENDING_KEY, [])
-    if not jobs:
-        return
-    app = current_app._get_current_object()
-    for job in jobs:
-        dispatch(app, job)
+def dispatch(app: Flask, job: PendingJob) -> bool:
+    """Hand one committed job to RQ, or to the embedded pool when there is no Redis. False if it waits for the
+    relay (Redis is down): an outbox row stays due, a plain job is parked in the outbox first."""
+    if not uses_redis(app):
+        runner = app.extensions.get(EMBEDDED_KEY)  # the pool of jobs/embedded.py, set up by init_app
+        if runner is not None:
+            runner.submit(job)
+        else:
+            with app.app_context():
+                run_inline(job)
+        return True
+    if _redis_paused(app):
+        return _wait_for_relay(app, job, "Redis was unreachable moments ago")
+    try:
+        send_to_rq(app, job)
+        return True
+    except Exception as exc:
+        with _state_lock:
+            app.extensions[_STATE_KEY] = time.monotonic() + REDIS_PAUSE
+        return _wait_for_relay(app, job, exc)
 
 
-def _after_soft_rollback(session, previous_transaction) -> None:
-    # Fires on every rollback, even when no SQL ran yet; a savepoint's rollback keeps the outer work.
-    if not previous_transaction.nested:
-        session.info.pop(PENDING_KEY, None)
+def _redis_paused(app: Flask) -> bool:
+    return app.extensions.get(_STATE_KEY, 0.0) > time.monotonic()
 
 
-def dispatch(app: Flask, job: PendingJob) -> None:
-    """Hand one committed job to RQ, or run it here when there is no Redis."""
-    if app.config.get("REDIS_URL") and "rq" in app.extensions:
-        try:
-            _send_to_rq(app, job)
-            return
-        except Exception as exc:  # Redis down: durable jobs wait for the relay, others run here
-            log.warning("could not reach Redis for job %s: %s", job.task, exc)
-            if job.outbox_id is not None:
-                return
-    # A fresh app context gives the job its own database session, outside the one that just committed.
-    with app.app_context():
-        run_inline(job)
+def _wait_for_relay(app: Flask, job: PendingJob, reason: object) -> bool:
+    log.warning("job %s waits in the outbox for Redis: %s", job.task, reason)
+    if job.outbox_id is None:
+        park_in_outbox(app, job)
+    else:  # due now: the next relay sends it, not only once the row's first lease has run out
+        table = OutboxMessage.__table__
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == job.outbox_id).values(lease_until=utcnow()))
+    return False
 
 
-def _send_to_rq(app: Flask, job: PendingJob) -> None:
+def park_in_outbox(app: Flask, job: PendingJob) -> None:
+    """Keep a plain job that could not reach Redis as an outbox row, due now, for the relay."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(insert(OutboxMessage.__table__).values(
+            task=job.task, kwargs=job.kwargs, queue=job.queue, created_at=utcnow(), lease_until=utcnow(), attempts=0,
+        ))
+
+
+def send_to_rq(app: Flask, job: PendingJob) -> None:
     from rq import Retry
 
     from storefront.extensions import rq
 
     with app.app_context():
         queue = rq.get_queue(job.queue)
-        retry = Retry(max=app.config["JOB_RETRIES"], interval=[10, 60, 300])
+        retry = Retry(max=app.config["JOB_RETRIES"], interval=RETRY_INTERVALS)
         if job.outbox_id is not None:
-            queue.enqueue(
-                "storefront.jobs.runner.run_outbox_message",
-                job.outbox_id,
-                job_id=f"outbox-{job.outbox_id}",
-                retry=retry,
-                job_timeout=app.config["JOB_TIMEOUT"],
-            )
-            mark_dispatched(job.outbox_id)
+            # The RQ job id is the row id: enqueueing a row again replaces Redis's copy instead of adding one.
+            queue.enqueue(OUTBOX_JOB, job.outbox_id, job_id=f"outbox-{job.outbox_id}", retry=retry,
+                          job_timeout=app.config["JOB_TIMEOUT"])
+            mark_dispatched(app, job.outbox_id)
         else:
-            queue.enqueue(
-                job.task, kwargs=job.kwargs, job_id=job.job_id, retry=retry, job_timeout=app.config["JOB_TIMEOUT"]
-            )
+            queue.enqueue(job.task, kwargs=job.kwargs, job_id=job.job_id, retry=retry,
+                          job_timeout=app.config["JOB_TIMEOUT"])
 
 
-def mark_dispatched(outbox_id: int) -> None:
-    message = db.session.get(OutboxMessage, outbox_id)
-    if message is not None and message.dispatched_at is None:
-        message.dispatched_at = utcnow()
-        db.session.commit()
+def mark_dispatched(app: Flask, outbox_id: int) -> None:
+    """Record the hand-over and take the lease, on a connection of its own (this runs after a commit)."""
+    table = OutboxMessage.__table__
+    now = utcnow()
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.id == outbox_id, table.c.completed_at.is_(None), table.c.running_until.is_(None))
+            .values(dispatched_at=now, lease_until=now + timedelta(seconds=app.config["OUTBOX_LEASE"]))
+        )
 
 
 def run_inline(job: PendingJob) -> None:
-    from storefront.jobs.runner import call_task, run_outbox_message
-
+    """Run one job here and now, inside the caller's app context; failures are logged (and kept on the row)."""
     try:
         if job.outbox_id is not None:
             run_outbox_message(job.outbox_id)
@@ -129,16 +160,3 @@ def run_inline(job: PendingJob) -> None:
     except Exception:
         db.session.rollback()
         log.exception("job %s failed", job.task)
-
-
-def init_app(app: Flask) -> None:
-    """Bind RQ when Redis is configured; hook the session's commit and rollback once per process."""
-    if app.config.get("REDIS_URL"):
-        from storefront.extensions import rq
-
-        app.config.setdefault("RQ_CONNECTION", app.config["REDIS_URL"])
-        app.config.setdefault("RQ_ASYNC", True)
-        rq.init_app(app)
-    if not event.contains(FlaskSession, "after_commit", _after_commit):
-        event.listen(FlaskSession, "after_commit", _after_commit)
-        event.listen(FlaskSession, "after_soft_rollback", _after_soft_rollback)

@@ -1,4 +1,8 @@
-"""What a worker (or the in-process runner) executes: plain tasks and outbox messages."""
+"""What runs a job, in a worker or in the embedded pool: plain tasks and outbox rows.
+
+The execution side only: it never dispatches (that is `jobs/queue.py`, which imports this module, not the
+other way round).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pkgutil import resolve_name
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, update
 
 from storefront.database import utcnow
 from storefront.extensions import db
@@ -21,65 +25,39 @@ def call_task(task: str, kwargs: dict[str, Any]) -> Any:
     return resolve_name(task)(**kwargs)
 
 
+def hold_seconds() -> int:
+    """How long a run holds its row: the job's time limit plus the lease, so the relay leaves it alone."""
+    return int(current_app.config["JOB_TIMEOUT"]) + int(current_app.config["OUTBOX_LEASE"])
+
+
 def run_outbox_message(outbox_id: int) -> None:
-    """Run an outbox row's task once; a second delivery of the same row does nothing."""
-    message = db.session.get(OutboxMessage, outbox_id)
-    if message is None or message.completed_at is not None:
-        return
-    message.attempts += 1
+    """Run an outbox row's task once. A copy that finds the row done, or held by a run in progress, does nothing:
+    the relay may have enqueued the row again while Redis still held it, so jobs are safe to receive twice."""
+    now = utcnow()
+    until = now + timedelta(seconds=hold_seconds())
+    table = OutboxMessage.__table__
+    # A conditional UPDATE is the claim: of two copies started together, one finds the row already held.
+    claimed = db.session.execute(
+        update(table)
+        .where(table.c.id == outbox_id, table.c.completed_at.is_(None),
+               or_(table.c.running_until.is_(None), table.c.running_until < now))
+        .values(attempts=table.c.attempts + 1, running_until=until, lease_until=until)
+        .returning(table.c.task, table.c.kwargs)
+    ).first()
     db.session.commit()
+    if claimed is None:
+        return
     try:
-        call_task(message.task, message.kwargs)
+        call_task(claimed.task, claimed.kwargs)
     except Exception as exc:
         db.session.rollback()
-        message = db.session.get(OutboxMessage, outbox_id)
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.failed_at = utcnow()
-        db.session.commit()
+        # RQ's retry (or, once its lease has run out, the relay) runs it again.
+        _finish(outbox_id, last_error=f"{type(exc).__name__}: {exc}"[:2000], failed_at=utcnow())
         raise
-    message.completed_at = utcnow()
-    message.failed_at = None
-    message.last_error = None
+    _finish(outbox_id, completed_at=utcnow(), failed_at=None, last_error=None)
+
+
+def _finish(outbox_id: int, **values: Any) -> None:
+    table = OutboxMessage.__table__
+    db.session.execute(update(table).where(table.c.id == outbox_id).values(running_until=None, **values))
     db.session.commit()
-
-
-def relay_outbox() -> int:
-    """Dispatch outbox rows that never reached the queue (Redis was down, or a process died mid-way)."""
-    from storefront.jobs.queue import PendingJob, dispatch
-
-    cutoff = utcnow() - timedelta(seconds=current_app.config["OUTBOX_RELAY_AFTER"])
-    rows = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.completed_at.is_(None), OutboxMessage.dispatched_at.is_(None))
-        .where(OutboxMessage.created_at <= cutoff)
-        .order_by(OutboxMessage.id)
-        .limit(500)
-    ).all()
-    pending = [PendingJob(row.task, row.kwargs, row.queue, outbox_id=row.id) for row in rows]
-    db.session.commit()
-    app = current_app._get_current_object()
-    for job in pending:
-        dispatch(app, job)
-    if pending:
-        log.info("relayed %d outbox message(s)", len(pending))
-    return len(pending)
-
-
-def retry_outbox_message(outbox_id: int) -> OutboxMessage:
-    """Run a failed outbox row again, through the queue, once the caller commits. Raises NotFound / Conflict."""
-    from storefront.domain_errors import Conflict, NotFound
-    from storefront.jobs.failures import forget_failed_rq_copy
-    from storefront.jobs.queue import PendingJob, _pending
-
-    message = db.session.get(OutboxMessage, outbox_id)
-    if message is None:
-        raise NotFound("No such job.")
-    if message.completed_at is not None:
-        raise Conflict("This job has already completed.")
-    # Cleared so the page stops listing it as failed and the relay may pick it up if Redis is down now.
-    message.failed_at = None
-    message.dispatched_at = None
-    db.session.flush()
-    forget_failed_rq_copy(message.id)
-    _pending(db.session()).append(PendingJob(message.task, message.kwargs, message.queue, outbox_id=message.id))
-    return message

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flask import current_app
-from flask_sqlalchemy.session import Session as FlaskSession
 from limits import parse
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from storefront import policy
 from storefront.accounts.models import User
+from storefront.after_commit import after_commit
 from storefront.database import utcnow
 from storefront.domain_errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db, limiter
@@ -34,7 +34,6 @@ HISTORY_LIMIT = 200
 CATCH_UP_LIMIT = 500
 INBOX_LIMIT = 100
 RATE_SCOPE = "support-message"
-PENDING_KEY = "support.pending_publish"
 
 
 class InvalidMessage(DomainError):
@@ -300,29 +299,9 @@ def _announce_to_inbox(conversation: Conversation) -> None:
 
 
 def _publish_after_commit(channel: str, payload: dict[str, Any]) -> None:
-    session = db.session()
-    if not session.in_transaction():
-        session.begin()
-    session.info.setdefault(PENDING_KEY, []).append((channel, json.dumps(payload, ensure_ascii=False)))
-
-
-def _publish_pending(session) -> None:
-    pending = session.info.pop(PENDING_KEY, [])
-    if not pending:
-        return
-    broker = get_broker(current_app._get_current_object())
-    for channel, text in pending:
-        broker.publish(channel, text)
-
-
-def _forget_pending(session, previous_transaction) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(PENDING_KEY, None)
-
-
-if not event.contains(FlaskSession, "after_commit", _publish_pending):
-    event.listen(FlaskSession, "after_commit", _publish_pending)
-    event.listen(FlaskSession, "after_soft_rollback", _forget_pending)
+    app = current_app._get_current_object()
+    text = json.dumps(payload, ensure_ascii=False)
+    after_commit(lambda: get_broker(app).publish(channel, text))
 
 
 # --- what the pages show -------------------------------------------------------------------------------------

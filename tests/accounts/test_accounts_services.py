@@ -26,8 +26,8 @@ from storefront.accounts.models import Contact, RefreshToken, Role, User
 from storefront.accounts.navigation import safe_next, sections_for
 from storefront.accounts.passwords import verify_password
 from storefront.database import utcnow
-from storefront.jobs.periodic import PERIODIC
 from storefront.models import CartItem, Conversation, Message, Shop
+from storefront.periodic import PERIODIC
 from tests.accounts.accounts_helpers import NEW_PASSWORD, mails_in
 from tests.factories import (
     PASSWORD,

@@ -14,7 +14,7 @@ from storefront.accounts import api_tokens
 from storefront.accounts.jobs import purge_refresh_tokens as purge_job
 from storefront.accounts.models import RefreshToken
 from storefront.database import utcnow
-from storefront.jobs.periodic import PERIODIC
+from storefront.periodic import PERIODIC
 from tests.factories import RefreshTokenFactory, UserFactory
 
 

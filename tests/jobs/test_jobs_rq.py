@@ -11,7 +11,7 @@ from storefront import create_app
 from storefront.extensions import db
 from storefront.jobs.mail import send_mail
 from storefront.jobs.models import OutboxMessage
-from storefront.jobs.runner import relay_outbox
+from storefront.jobs.outbox import relay_outbox
 
 pytestmark = pytest.mark.redis
 ROOT = Path(__file__).resolve().parents[2]

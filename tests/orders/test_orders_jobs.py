@@ -5,7 +5,7 @@ from pathlib import Path
 from storefront import create_app
 from storefront.extensions import db
 from storefront.jobs.models import OutboxMessage
-from storefront.jobs.runner import relay_outbox
+from storefront.jobs.outbox import relay_outbox
 from storefront.orders import services
 from storefront.orders.invoices import ensure_invoice, render_invoice
 from storefront.orders.models import Order

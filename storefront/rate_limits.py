@@ -30,6 +30,10 @@ def active() -> bool:
 
 
 def _fallback_limiter() -> RateLimiter:
+    # Flask-Limiter's own in-process fallback when it has one, so both count in one place until Redis is back.
+    own = getattr(limiter, "_fallback_limiter", None)
+    if own is not None:
+        return own
     global _fallback
     with _fallback_lock:
         if _fallback is None:

@@ -191,13 +191,14 @@ def login():
     if current_user.is_authenticated:
         return redirect(target or url_for("catalog.index"))
     form = LoginForm(next=target)
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data, address=client_address())
         except DomainError as error:
             g.login_failed = True  # counted against the client address by the limiter above
-            status = error.status if isinstance(error, TooManyAttempts) else 200
+            if isinstance(error, TooManyAttempts):
+                status, headers = error.status, {"Retry-After": str(error.retry_after)}
             _show_error(form, error)
         else:
             adopt_guest_cart(user)  # what this browser put in the cart as a guest now belongs to the account
@@ -206,7 +207,7 @@ def login():
             if not user.is_verified:
                 return redirect(url_for("accounts.confirm_notice"))
             return redirect(safe_next(form.next.data) or url_for("catalog.index"))
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form), status, headers
 
 
 @bp.post("/logout")

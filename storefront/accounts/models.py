@@ -54,6 +54,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
 
     def get_id(self) -> str:
+        # Only what Flask-Login writes during login_user(); security.sign_in replaces it with the session's key,
+        # and the loader accepts nothing else, so this value alone opens nothing.
         return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from storefront.accounts.models import User, UserSession
 from storefront.database import utcnow
@@ -86,11 +87,13 @@ def find_live(*, key: str | None = None, session_id: int | None = None) -> UserS
     if key is not None:
         if not isinstance(key, str) or not 20 <= len(key) <= 100:
             return None
-        row = db.session.scalar(select(UserSession).where(UserSession.key_hash == digest(key)))
+        condition = UserSession.key_hash == digest(key)
     elif isinstance(session_id, int) and not isinstance(session_id, bool) and 0 < session_id < 2**31:
-        row = db.session.get(UserSession, session_id)
+        condition = UserSession.id == session_id
     else:
         return None
+    # One query per request for the session and its user, as loading the user alone used to cost.
+    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user)).where(condition))
     return row if _is_live(row) else None
 
 
@@ -177,9 +180,7 @@ def revoke_own(user: User, session_id: int) -> UserSession:
 
 
 def purge_sessions(older_than: timedelta = timedelta(days=30)) -> int:
-    """Delete rows that ended (revoked or expired) more than `older_than` ago."""
-    from sqlalchemy import delete, or_
-
+    """Delete rows that ended (revoked or expired) more than `older_than` ago (for a periodic clean-up)."""
     cutoff = utcnow() - older_than
     result = db.session.execute(
         delete(UserSession).where(or_(UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff)),

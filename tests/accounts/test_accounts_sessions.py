@@ -130,3 +130,16 @@ def test_expired_and_disabled_sessions_are_not_live(session):
     session.commit()
     assert sessions.find_live(key=live.key) is None
     assert sessions.find_live(key="not-a-key") is None and sessions.find_live(session_id=-1) is None
+
+
+def test_purge_deletes_only_sessions_that_ended_long_ago(session):
+    user = UserFactory()
+    session.commit()
+    old, recent, live = (sessions.start_session(user) for _ in range(3))
+    old.row.revoked_at = utcnow() - timedelta(days=40)
+    recent.row.revoked_at = utcnow() - timedelta(days=1)
+    session.commit()
+    assert sessions.purge_sessions(timedelta(days=30)) == 1
+    session.commit()
+    remaining = {row.id for row in session.query(UserSession)}
+    assert remaining == {recent.row.id, live.row.id}

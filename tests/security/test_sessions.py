@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from simple_websocket import Client, ConnectionError
+from simple_websocket import Client, ConnectionClosed, ConnectionError
 
 from storefront.accounts.api_tokens import issue_token_pair
 from storefront.accounts.models import User, UserSession
 from storefront.extensions import db
+from storefront.models import Message
 from storefront.security import REMEMBER_COOKIE
 from tests.accounts.accounts_helpers import NEW_PASSWORD
 from tests.accounts.accounts_helpers import login as page_login
@@ -165,3 +166,19 @@ def test_the_chat_handshake_refuses_a_cookie_captured_before_log_out(app, client
     with pytest.raises(ConnectionError) as refused:
         Client.connect(url, headers=cookie)
     assert refused.value.status_code == 401
+
+
+def test_an_open_chat_socket_closes_once_its_session_is_logged_out(app, client, session, chat_server):
+    UserFactory(email="bob@example.com", is_verified=True)
+    session.commit()
+    assert page_login(client, "bob@example.com").status_code == 302
+    cookie = {"Cookie": f"session={_cookies(client)['session']}"}
+    ws = Client.connect(chat_server.url("/ws/support").replace("http://", "ws://", 1), headers=cookie)
+    client.post("/logout")  # in another tab
+    ws.send('{"body": "am I still in?"}')
+    with pytest.raises(ConnectionClosed):
+        for _ in range(3):
+            ws.receive(timeout=5)
+    assert ws.close_reason == 1008
+    session.expire_all()
+    assert session.query(Message).count() == 0

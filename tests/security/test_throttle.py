@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from storefront.accounts import throttle
+from storefront.extensions import limiter
 from tests.factories import PASSWORD, UserFactory
 
 ATTACKER = {"REMOTE_ADDR": "127.0.0.2"}
@@ -69,3 +70,19 @@ def test_the_per_account_ceiling_only_delays_the_owner(app, session, monkeypatch
     assert waits == [2.0]  # ...only slowed down
     assert _page_login(app.test_client(), PASSWORD, OWNER).status_code == 302
     assert waits == [2.0, 2.0]
+
+
+@pytest.mark.redis
+def test_the_same_with_the_counts_in_redis(app, session, clean_redis, redis_url):
+    app.config["RATELIMIT_STORAGE_URI"] = redis_url
+    limiter.init_app(app)  # Flask-Limiter reads its storage at init
+    UserFactory(email="owner@example.com")
+    session.commit()
+    attacker = app.test_client()
+    for _ in range(12):
+        _api_login(attacker, "wrong-password", ATTACKER)
+    assert any(b"login-account-client" in key for key in clean_redis.keys("*"))
+    assert _api_login(attacker, PASSWORD, ATTACKER).status_code == 429
+    assert _page_login(app.test_client(), PASSWORD, ATTACKER).status_code == 429
+    assert _api_login(app.test_client(), PASSWORD, OWNER).status_code == 200
+    assert _page_login(app.test_client(), PASSWORD, OWNER).status_code == 302

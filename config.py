@@ -144,10 +144,18 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Short timeouts: with Redis away the limiter falls back to in-process counts (extensions.py), quickly.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
-    # Accounts: throttles count failed log-ins per client address and per account (known or not).
+    # Accounts: failed log-ins are counted per client address, per (account, address) — past that limit the
+    # client is refused for that account — and per account, where passing the ceiling only delays each attempt
+    # by LOGIN_ACCOUNT_DELAY seconds (someone else's failures never lock the owner out).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per 15 minutes")
-    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes")
+    LOGIN_ACCOUNT_CLIENT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_CLIENT_RATE_LIMIT", "10 per 15 minutes")
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "50 per 15 minutes")
+    LOGIN_ACCOUNT_DELAY = float(os.environ.get("LOGIN_ACCOUNT_DELAY", "1"))
+    # Server-side sessions: a sign-in without "remember me" ends after this long even if the browser stays open.
+    SESSION_LIFETIME = timedelta(days=env_int("SESSION_LIFETIME_DAYS", 7))
     ACCOUNTS_MAIL_RATE_LIMIT = os.environ.get("ACCOUNTS_MAIL_RATE_LIMIT", "10 per hour")  # resend / reset e-mails
     ACCOUNTS_CHECK_RATE_LIMIT = os.environ.get("ACCOUNTS_CHECK_RATE_LIMIT", "60 per minute")  # inline form checks
     ACCOUNTS_VERIFY_TOKEN_MAX_AGE = env_int("ACCOUNTS_VERIFY_TOKEN_MAX_AGE", 2 * 24 * 3600)

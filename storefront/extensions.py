@@ -21,4 +21,8 @@ mail = Mail()
 sock = Sock()
 api = StorefrontApi()  # flask-smorest, answering every /api error in the one Storefront shape
 rq = RQ()  # bound only when REDIS_URL is set; otherwise jobs run in-process
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Redis away: count in this process instead of failing the request (it rechecks Redis as it goes), and never
+# let the limiter's own bookkeeping turn a request into a 500.
+limiter = Limiter(
+    key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True, swallow_errors=True
+)

@@ -1,6 +1,6 @@
 """Every feature's models in one import, for Alembic autogenerate and the shell."""
 
-from storefront.accounts.models import Contact, RefreshToken, Role, User
+from storefront.accounts.models import Contact, RefreshToken, Role, User, UserSession
 from storefront.audit.models import AuditEntry
 from storefront.cart.models import CartItem
 from storefront.catalog.models import (
@@ -22,6 +22,6 @@ from storefront.webhooks.models import Webhook, WebhookDelivery
 __all__ = [
     "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "ImportJob", "ImportPayload", "ImportState",
     "Message", "Offer", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus",
-    "OutboxMessage", "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "Webhook",
+    "OutboxMessage", "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "UserSession", "Webhook",
     "WebhookDelivery", "product_extra_categories",
 ]

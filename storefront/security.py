@@ -1,6 +1,7 @@
-"""Sessions and page guards: loading the signed-in user, and role/verified decorators for page views.
+"""Who is signed in and what pages they may open: server-side sessions in cookies, and role/verified guards
+for page views.
 
-The decorators are user experience only (the right redirect or 403 page before a form is shown); the rules
+The guards are user experience only (the right redirect or 403 page before a form is shown); the rules
 themselves — who may see or do what — live in `storefront.policy`, which the services call on every door.
 """
 
@@ -9,26 +10,101 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, redirect, url_for
-from flask_login import current_user
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
-from storefront.accounts.models import Role, User
+from storefront.accounts import sessions
+from storefront.accounts.models import Role, User, UserSession
 from storefront.extensions import db, login_manager
 from storefront.htmx import is_partial
 
+# Not Flask-Login's own remember cookie (it would carry a fixed id forever): ours names a session and rotates.
+REMEMBER_COOKIE = "storefront_remember"
+
+
+def client_address() -> str | None:
+    """The address the request came from (no proxy headers are trusted: there is no ProxyFix)."""
+    return request.remote_addr
+
+
+def _user_agent() -> str:
+    return request.headers.get("User-Agent", "")[: sessions.MAX_USER_AGENT]
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    # The id carries the session version: a password reset or deactivation ends every older session.
-    try:
-        raw_id, raw_version = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id))
-        version = int(raw_version)
-    except (ValueError, TypeError):
+def load_user(session_key: str) -> User | None:
+    # The cookie carries the key of a server-side session: revoked, expired or foreign keys open nothing.
+    row = sessions.find_live(key=session_key)
+    if row is None:
         return None
-    if user is None or not user.is_active or user.session_version != version:
+    g.user_session = row
+    sessions.touch(row, client_address())
+    return row.user
+
+
+@login_manager.request_loader
+def load_remembered(req) -> User | None:
+    """No live session in the cookie: a remember-me cookie restores its session, with new secrets for both."""
+    token = req.cookies.get(REMEMBER_COOKIE)
+    if not token:
         return None
-    return user
+    restored = sessions.restore_remembered(token[:200], address=client_address(), user_agent=_user_agent())
+    if restored is None:
+        g.remember_cookie = ""  # a dead cookie: delete it
+        return None
+    # The rotation must stick whatever this request does next, or the browser's new cookie would not match.
+    db.session.commit()
+    session["_user_id"] = restored.key
+    session["_fresh"] = False  # restored, not typed: views that need a fresh log-in can still ask for one
+    g.user_session = restored.row
+    g.remember_cookie = restored.remember_token
+    return restored.row.user
+
+
+def current_session() -> UserSession | None:
+    """The server-side session behind this request's signed-in user (None when signed out)."""
+    return g.get("user_session") if current_user.is_authenticated else None
+
+
+def sign_in(user: User, *, remember: bool = False) -> UserSession:
+    """Start a server-side session for `user` and put it in this browser's cookies (the caller commits).
+
+    The CSRF token is replaced too: one seen before log-in must not be good for the signed-in session.
+    """
+    new = sessions.start_session(user, remember=remember, address=client_address(), user_agent=_user_agent())
+    csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(csrf_field, None)
+    g.pop(csrf_field, None)
+    login_user(user)
+    session["_user_id"] = new.key  # Flask-Login stored get_id(); the session key is what the cookie carries
+    g.user_session = new.row
+    g.remember_cookie = new.remember_token or ""
+    return new.row
+
+
+def sign_out() -> None:
+    """End this browser's server-side session and forget its cookies (the caller commits)."""
+    sessions.revoke_by_key(session.get("_user_id"))
+    logout_user()
+    session.clear()  # the CSRF token goes with the session
+    g.pop("user_session", None)
+    g.remember_cookie = ""
+
+
+def _write_remember_cookie(response: Response) -> Response:
+    value = g.pop("remember_cookie", None)
+    if value is None:
+        return response
+    config = current_app.config
+    if value == "":
+        if REMEMBER_COOKIE in request.cookies:
+            response.delete_cookie(REMEMBER_COOKIE, path="/", httponly=True)
+        return response
+    response.set_cookie(
+        REMEMBER_COOKIE, value, max_age=int(config["REMEMBER_COOKIE_DURATION"].total_seconds()), path="/",
+        secure=config["REMEMBER_COOKIE_SECURE"], httponly=True, samesite=config["REMEMBER_COOKIE_SAMESITE"],
+    )
+    return response
 
 
 def roles_required(*roles: Role) -> Callable:
@@ -72,3 +148,4 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.after_request(_write_remember_cookie)

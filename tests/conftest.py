@@ -118,6 +118,7 @@ def app(database_url, tmp_path):
         # app context and `g`, where Flask-Login caches the user and Flask-WTF the CSRF token. In production
         # each request has its own `g`.
         g.pop("_login_user", None)
+        g.pop("user_session", None)  # the server-side session security.py found for the previous request
         g.pop(app.config["WTF_CSRF_FIELD_NAME"], None)
 
     yield app

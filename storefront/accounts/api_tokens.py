@@ -2,8 +2,9 @@
 
 Both are HS256 JWTs signed with `JWT_SECRET_KEY` (default `SECRET_KEY`); decoding pins the algorithm, so an
 `alg: none` or RS/HS-confusion token never verifies. Every token carries `sub`, `type`, `jti`, `iat`, `exp` and
-`sv` — the user's `session_version` — so a password reset, a deactivation or "log out everywhere" ends access
-tokens as well as sessions. Refresh tokens are also rows (a whitelist): each use rotates to a new token of the
+`sv` — the user's `session_version` — and `sid`, the server-side session of the log-in (accounts/sessions.py): an
+access token is good only while that session is live, so log-out, a password change, a deactivation or
+"sign out everywhere" end access tokens as well as page sessions. Refresh tokens are also rows (a whitelist): each use rotates to a new token of the
 same family, and presenting a token that was already rotated or revoked revokes the whole family (someone else
 holds a copy). Like every service: no request, flush only, the caller commits.
 """
@@ -21,7 +22,8 @@ import jwt
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
-from storefront.accounts.models import RefreshToken, User
+from storefront.accounts import sessions
+from storefront.accounts.models import RefreshToken, User, UserSession
 from storefront.database import utcnow
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
@@ -29,7 +31,7 @@ from storefront.extensions import db
 ALGORITHM = "HS256"
 ACCESS = "access"
 REFRESH = "refresh"
-REQUIRED_CLAIMS = ["sub", "type", "jti", "iat", "exp", "sv"]
+REQUIRED_CLAIMS = ["sub", "type", "jti", "iat", "exp", "sv", "sid"]
 LEEWAY = timedelta(seconds=5)  # clock skew between web processes
 REUSED_MESSAGE = "This refresh token was already used; every token of this log-in is now revoked."
 
@@ -95,29 +97,38 @@ def _decode(token: str, kind: str) -> dict[str, Any]:
         raise TokenError("The token is not valid.") from exc
     if claims.get("type") != kind:
         raise TokenError(f"This is not an {kind} token." if kind == ACCESS else f"This is not a {kind} token.")
-    if not str(claims["sub"]).isdigit() or not isinstance(claims["sv"], int):
+    if not str(claims["sub"]).isdigit() or not isinstance(claims["sv"], int) or not isinstance(claims["sid"], int):
         raise TokenError("The token is not valid.")
     return claims
 
 
-def _user_for(claims: dict[str, Any]) -> User:
-    user = db.session.get(User, int(claims["sub"]))
-    if user is None or not user.is_active or user.session_version != claims["sv"]:
-        # Deleted, disabled, or the password changed since the token was issued.
+def _session_for(claims: dict[str, Any]) -> UserSession:
+    """The live session the token was issued under (the one validity rule of pages, API and socket)."""
+    row = sessions.find_live(session_id=claims["sid"])
+    if row is None or row.user_id != int(claims["sub"]) or row.user.session_version != claims["sv"]:
+        # Logged out, signed out everywhere, disabled, deleted, or the password changed since it was issued.
         raise TokenError("The token is no longer valid; log in again.")
-    return user
+    return row
 
 
-def issue_token_pair(user: User, *, family: str | None = None) -> TokenPair:
-    """A fresh access token and a stored refresh token (a new family unless rotating within one)."""
-    return _issue(user, family or secrets.token_urlsafe(24))[0]
+def _user_for(claims: dict[str, Any]) -> User:
+    return _session_for(claims).user
 
 
-def _issue(user: User, family: str) -> tuple[TokenPair, str]:
+def issue_token_pair(user: User, *, session: UserSession | None = None) -> TokenPair:
+    """A fresh access token and a stored refresh token for a log-in: `session`, else a new API session."""
+    if session is None:
+        session = sessions.start_session(user, kind=sessions.API).row
+    return _issue(user, secrets.token_urlsafe(24), session)[0]
+
+
+def _issue(user: User, family: str, session: UserSession) -> tuple[TokenPair, str]:
     config = current_app.config
     now = utcnow()
-    access, _ = _encode(user, ACCESS, config["JWT_ACCESS_TTL"], now)
-    refresh, jti = _encode(user, REFRESH, config["JWT_REFRESH_TTL"], now, fam=family)
+    access, _ = _encode(user, ACCESS, config["JWT_ACCESS_TTL"], now, sid=session.id)
+    refresh, jti = _encode(user, REFRESH, config["JWT_REFRESH_TTL"], now, fam=family, sid=session.id)
+    # The session lives as long as its newest refresh token.
+    session.expires_at = now + timedelta(seconds=config["JWT_REFRESH_TTL"])
     db.session.add(
         RefreshToken(
             jti=jti, user_id=user.id, family=family, issued_at=now,
@@ -136,8 +147,13 @@ def parse_bearer(authorization: str) -> str | None:
 
 
 def decode_access_token(token: str) -> User:
-    """The active user a genuine, unexpired access token belongs to; TokenError otherwise."""
+    """The active user a genuine, unexpired access token of a live session belongs to; TokenError otherwise."""
     return _user_for(_decode(token, ACCESS))
+
+
+def access_token_session(token: str) -> UserSession:
+    """The live session a genuine, unexpired access token was issued under; TokenError otherwise."""
+    return _session_for(_decode(token, ACCESS))
 
 
 def _revoke_family(family: str) -> None:
@@ -161,10 +177,12 @@ def rotate_refresh(token: str) -> TokenPair:
         raise TokenError("This refresh token is not known; log in again.")
     if row.revoked_at is not None:
         _revoke_family(row.family)
+        sessions.revoke_by_id(claims["sid"])  # someone else holds a copy: the whole log-in ends
         raise RefreshTokenReused(REUSED_MESSAGE)
     if row.expires_at <= utcnow():
         raise TokenExpired("The refresh token has expired; log in again.")
-    user = _user_for(claims)
+    session = _session_for(claims)
+    user = session.user
     # Claim the token only if it is still unrevoked: of two concurrent refreshes with it, exactly one wins.
     claimed = db.session.execute(
         update(RefreshToken)
@@ -174,8 +192,9 @@ def rotate_refresh(token: str) -> TokenPair:
     ).rowcount
     if claimed != 1:
         _revoke_family(row.family)
+        sessions.revoke_by_id(claims["sid"])  # someone else holds a copy: the whole log-in ends
         raise RefreshTokenReused(REUSED_MESSAGE)
-    pair, new_jti = _issue(user, row.family)
+    pair, new_jti = _issue(user, row.family, session)
     db.session.execute(
         update(RefreshToken).where(RefreshToken.id == row.id).values(replaced_by=new_jti),
         execution_options={"synchronize_session": False},
@@ -184,7 +203,7 @@ def rotate_refresh(token: str) -> TokenPair:
 
 
 def revoke_refresh(token: str) -> None:
-    """Log out: revoke this refresh token and every token rotated from the same log-in. Safe to repeat."""
+    """Log out: end the log-in's session and revoke every refresh token rotated in it. Safe to repeat."""
     try:
         claims = _decode(token, REFRESH)
     except TokenExpired:
@@ -192,6 +211,7 @@ def revoke_refresh(token: str) -> None:
     row = db.session.scalar(select(RefreshToken).where(RefreshToken.jti == claims["jti"]))
     if row is not None and row.user_id == int(claims["sub"]):
         _revoke_family(row.family)
+        sessions.revoke_by_id(claims["sid"])  # its access tokens stop working now, not when they expire
 
 
 def revoke_all_refresh_tokens(user: User) -> None:

@@ -1,4 +1,4 @@
-"""Accounts: users, API refresh tokens and delivery contacts."""
+"""Accounts: users, their sign-in sessions, API refresh tokens and delivery contacts."""
 
 from __future__ import annotations
 
@@ -54,10 +54,40 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
 
     def get_id(self) -> str:
+        # Only what Flask-Login writes during login_user(); security.sign_in replaces it with the session's key,
+        # and the loader accepts nothing else, so this value alone opens nothing.
         return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"
+
+
+class UserSession(db.Model):
+    """One sign-in (a browser or an API client): what a session cookie, a remember-me cookie and API tokens name.
+
+    The cookie carries a random key whose digest is `key_hash`; the remember-me cookie carries the row id and a
+    second secret (`remember_hash`) that is replaced on every use. Revoking the row ends all of them at once.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    remember_hash: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="web")  # "web" or "api"
+    # The user's session_version when signed in: deactivation and role changes bump it and end the row too.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    user = relationship("User")
+
+    __table_args__ = (Index("ix_user_sessions_user_revoked", "user_id", "revoked_at"),)
 
 
 class RefreshToken(db.Model):

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from storefront.accounts import throttle, tokens
+from storefront.accounts import api_tokens, sessions, throttle, tokens
 from storefront.accounts.errors import (
     AccountDisabled,
     ContactNotFound,
@@ -33,7 +33,7 @@ from storefront.accounts.errors import (
     TooManyAttempts,
     WeakPassword,
 )
-from storefront.accounts.models import Contact, RefreshToken, Role, User
+from storefront.accounts.models import Contact, Role, User, UserSession
 from storefront.accounts.passwords import hash_password, needs_rehash, verify_password
 from storefront.database import utcnow
 from storefront.extensions import db
@@ -217,26 +217,32 @@ def _dummy_hash() -> str:
 def _locked_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return (
-        f"Too many failed log-in attempts. Please wait {minutes} minute{'s' if minutes != 1 else ''} "
-        "and try again, or reset your password."
+        f"Too many failed log-in attempts from your address. Please wait {minutes} "
+        f"minute{'s' if minutes != 1 else ''} and try again, or reset your password."
     )
 
 
-def authenticate(email: str, password: str) -> User:
-    """The account these credentials open; throttled per account whether or not the address is registered."""
+def authenticate(email: str, password: str, *, address: str | None = None) -> User:
+    """The account these credentials open, for a client at `address`.
+
+    Failures are counted per (account, address): past the limit that client is refused even with the right
+    password, while other addresses — the owner's — are not. Past the slower per-account ceiling every attempt
+    only waits a little first. Counted whether or not the address is registered.
+    """
     email = (email or "").strip().lower()
-    locked = throttle.seconds_locked(email)
+    locked = throttle.seconds_locked(email, address)
     if locked:
         raise TooManyAttempts(_locked_message(locked), retry_after=locked)
+    throttle.slow_down(email)
     user = find_user_by_email(email) if email else None
     # Unknown addresses still pay for one hash, so timing does not tell them apart.
     candidate_hash = user.password_hash if user is not None else _dummy_hash()
     if not verify_password(candidate_hash, password[: MAX_PASSWORD * 8]) or user is None:
-        throttle.record_failure(email)
+        throttle.record_failure(email, address)
         raise InvalidCredentials(BAD_CREDENTIALS)
     if not user.is_active:
         raise AccountDisabled("This account has been disabled. Contact support if you think this is a mistake.")
-    throttle.clear_failures(email)
+    throttle.clear_failures(email, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -244,15 +250,29 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def _set_password(user: User, password: str) -> None:
+def _end_sessions(user: User, *, keep: UserSession | None = None) -> None:
+    """End every session, remember-me cookie and API token of `user`, except the session `keep`."""
+    user.session_version += 1  # also ends access tokens, which carry the version
+    sessions.revoke_all(user, keep=keep)
+    api_tokens.revoke_all_refresh_tokens(user)
+    if keep is not None:
+        keep.session_version = user.session_version
+
+
+def _set_password(user: User, password: str, *, keep: UserSession | None = None) -> None:
     user.password_hash = hash_password(password)
-    # Every session and remember-me cookie carries the old version and stops working.
-    user.session_version += 1
-    db.session.execute(
-        RefreshToken.__table__.update()
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    _end_sessions(user, keep=keep)
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every session of `user`: browsers, remember-me cookies and API clients."""
+    _end_sessions(user)
+    db.session.flush()
+
+
+def revoke_session(user: User, session_id: int) -> UserSession:
+    """End one of `user`'s sessions (the profile's session list); someone else's is "not found"."""
+    return sessions.revoke_own(user, session_id)
 
 
 def request_password_reset(email: str, reset_link: LinkBuilder) -> None:
@@ -282,17 +302,18 @@ def reset_password(token: str, new_password: str) -> User:
     if not user.is_verified:  # following the link proved the mailbox is theirs
         user.is_verified = True
         user.verified_at = utcnow()
-    throttle.clear_failures(user.email)
     db.session.flush()
     return user
 
 
-def change_password(user: User, *, current_password: str, new_password: str) -> User:
-    """Change the password of a signed-in user, who must know the current one; other sessions end."""
+def change_password(
+    user: User, *, current_password: str, new_password: str, keep: UserSession | None = None
+) -> User:
+    """Change the password of a signed-in user, who must know the current one; every session but `keep` ends."""
     if not verify_password(user.password_hash, current_password):
         raise InvalidCredentials("Your current password is not correct.", field="current_password", status=400)
     check_password_strength(new_password, email=user.email, name=user.name)
-    _set_password(user, new_password)
+    _set_password(user, new_password, keep=keep)
     db.session.flush()
     return user
 

@@ -18,12 +18,12 @@ from flask import (
     url_for,
 )
 from flask_limiter import RateLimitExceeded
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from storefront.accounts import services
+from storefront.accounts import services, sessions
 from storefront.accounts.errors import ContactNotFound, InvalidToken, TooManyAttempts
 from storefront.accounts.forms import (
     ChangeEmailForm,
@@ -42,6 +42,7 @@ from storefront.cart.guest import adopt_guest_cart
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
 from storefront.htmx import is_partial, render_page_or_partial
+from storefront.security import client_address, current_session, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
 
@@ -103,8 +104,8 @@ def register():
         except DomainError as error:
             _show_error(form, error)
         else:
+            sign_in(user)
             db.session.commit()
-            login_user(user)
             flash(f"Welcome, {user.name}! We have sent a confirmation link to {user.email}.", "success")
             return redirect(url_for("accounts.confirm_notice"))
     return render_template("accounts/register.html", form=form)
@@ -190,28 +191,30 @@ def login():
     if current_user.is_authenticated:
         return redirect(target or url_for("catalog.index"))
     form = LoginForm(next=target)
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            user = services.authenticate(form.email.data, form.password.data, address=client_address())
         except DomainError as error:
             g.login_failed = True  # counted against the client address by the limiter above
-            status = error.status if isinstance(error, TooManyAttempts) else 200
+            if isinstance(error, TooManyAttempts):
+                status, headers = error.status, {"Retry-After": str(error.retry_after)}
             _show_error(form, error)
         else:
             adopt_guest_cart(user)  # what this browser put in the cart as a guest now belongs to the account
+            sign_in(user, remember=bool(form.remember.data))
             db.session.commit()
-            login_user(user, remember=form.remember.data)
             if not user.is_verified:
                 return redirect(url_for("accounts.confirm_notice"))
             return redirect(safe_next(form.next.data) or url_for("catalog.index"))
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form), status, headers
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST, so a link or image elsewhere cannot sign anyone out)."""
-    logout_user()
+    """Sign out (a POST, so a link or image elsewhere cannot sign anyone out); the session ends on the server."""
+    sign_out()
+    db.session.commit()
     flash("You have logged out.", "success")
     return redirect(url_for("catalog.index"))
 
@@ -247,8 +250,8 @@ def reset_password(token: str):
     try:
         if form.validate_on_submit():
             services.reset_password(token, form.password.data)
+            sign_out()
             db.session.commit()
-            logout_user()
             flash("Your password has been changed and every session signed out. Log in with the new one.", "success")
             return redirect(url_for("accounts.login"))
         services.check_reset_token(token)
@@ -267,7 +270,7 @@ def _profile_page(**forms: FlaskForm) -> str:
     forms.setdefault("profile_form", ProfileForm(obj=current_user, formdata=None))
     forms.setdefault("email_form", ChangeEmailForm(formdata=None))
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
-    return render_template("accounts/profile.html", **forms)
+    return render_template("accounts/profile.html", **forms, **_sessions_context())
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -332,17 +335,75 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.change_password(
-                _me(), current_password=form.current_password.data, new_password=form.password.data
+            services.change_password(
+                _me(), current_password=form.current_password.data, new_password=form.password.data,
+                keep=current_session(),
             )
         except DomainError as error:
             _show_error(form, error)
         else:
             db.session.commit()
-            login_user(user)  # the session must carry the new session version
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(password_form=form)
+
+
+# --- sessions -------------------------------------------------------------------------------------------
+
+
+def _sessions_context() -> dict:
+    this = current_session()
+    return {"user_sessions": sessions.active_sessions(_me()), "this_session_id": this.id if this else None}
+
+
+def _sessions_section():
+    return render_page_or_partial("accounts/sessions.html", "accounts/_sessions.html", **_sessions_context())
+
+
+@bp.get("/profile/sessions")
+@login_required
+def list_sessions():
+    """Where this account is signed in: each browser and API client, with a button to end it."""
+    return _sessions_section()
+
+
+@bp.post("/profile/sessions/<int:session_id>/revoke")
+@login_required
+def revoke_session(session_id: int):
+    """End one session of this account; ending this browser's own is a log-out."""
+    this = current_session()
+    try:
+        services.revoke_session(_me(), session_id)
+    except sessions.SessionNotFound:
+        abort(404)
+    if this is not None and this.id == session_id:
+        sign_out()
+        db.session.commit()
+        flash("You have logged out.", "success")
+        return _go(url_for("accounts.login"))
+    db.session.commit()
+    if is_partial():
+        return _sessions_section()
+    flash("That session has been signed out.", "success")
+    return redirect(url_for("accounts.list_sessions"))
+
+
+@bp.post("/profile/sessions/revoke-all")
+@login_required
+def sign_out_everywhere():
+    """End every session of this account, this browser's and the API's included."""
+    services.sign_out_everywhere(_me())
+    sign_out()
+    db.session.commit()
+    flash("You have been signed out everywhere.", "success")
+    return _go(url_for("accounts.login"))
+
+
+def _go(target: str):
+    """Navigate, from a full-page form or an HTMX swap alike (a fragment swap would bury the login page)."""
+    if is_partial():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target)
 
 
 # --- delivery contacts ----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Every endpoint is public (no token needed) and rate-limited per client address (API_AUTH_RATE_LIMIT, kept in
 Redis when configured, so the limit holds across processes); those that send e-mail also count against
-ACCOUNTS_MAIL_RATE_LIMIT, and failed log-ins against API_LOGIN_RATE_LIMIT and the per-account throttle.
+ACCOUNTS_MAIL_RATE_LIMIT, and failed log-ins against API_LOGIN_RATE_LIMIT and the log-in throttle of the pages
+(accounts/throttle.py: per account and client address). Each log-in is a server-side session (accounts/sessions.py).
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import marshmallow as ma
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 from flask_smorest import Blueprint
 
-from storefront.accounts import api_tokens, services
+from storefront.accounts import api_tokens, services, sessions
 from storefront.accounts.models import Role
 from storefront.api.docs import errors, public
 from storefront.api.users import UserSchema
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
+from storefront.security import client_address
 
 blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1/auth",
@@ -171,11 +173,14 @@ def verify(data):
 def login(data):
     """Log in with e-mail and password: an access token and a refresh token."""
     try:
-        user = services.authenticate(data["email"], data["password"])
+        user = services.authenticate(data["email"], data["password"], address=client_address())
     except DomainError:
         g.login_failed = True  # counted against the client address by the limiter above
         raise
-    pair = api_tokens.issue_token_pair(user)
+    session = sessions.start_session(
+        user, kind=sessions.API, address=client_address(), user_agent=request.headers.get("User-Agent"),
+    ).row
+    pair = api_tokens.issue_token_pair(user, session=session)
     db.session.commit()
     return pair
 
@@ -204,7 +209,7 @@ def refresh(data):
 @blp.arguments(RefreshTokenSchema)
 @blp.response(204)
 def logout(data):
-    """Revoke a refresh token and every token rotated from the same log-in."""
+    """End the log-in this refresh token belongs to: its session, its access tokens and every refresh token."""
     api_tokens.revoke_refresh(data["refresh_token"])
     db.session.commit()
 

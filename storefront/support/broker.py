@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 Callback = Callable[[str], None]
 EXTENSION_KEY = "support_broker"
 _create_lock = threading.Lock()
+RETRY_AFTER = 5.0  # seconds between attempts to reach Redis while the chat runs without it
 
 
 class Subscription:
@@ -35,6 +37,9 @@ class Subscription:
 
 class LocalBroker:
     """A thread-safe registry of callbacks per channel, for one process."""
+
+    # False while live delivery to other processes is interrupted (Redis away): senders are told "reconnecting".
+    available = True
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -74,6 +79,13 @@ class LocalBroker:
             self._channels.clear()
 
 
+class DegradedBroker(LocalBroker):
+    """Redis was away when this process first needed it: deliver locally until `get_broker` reaches it."""
+
+    available = False
+    tried_at = 0.0
+
+
 class RedisBroker(LocalBroker):
     """Publishes through Redis; one listener thread per process feeds the local registry."""
 
@@ -82,7 +94,7 @@ class RedisBroker(LocalBroker):
 
         super().__init__()
         self._errors = redis.exceptions.RedisError
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=1, health_check_interval=30)
         self._pattern = f"{prefix}:*"
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         # A pattern subscribed once means sockets come and go without any Redis round trip.
@@ -96,7 +108,10 @@ class RedisBroker(LocalBroker):
         try:
             self._redis.publish(channel, text)
         except (self._errors, OSError) as exc:  # stored already; clients catch up by id
+            self.available = False
             log.warning("support: could not publish on %s: %s", channel, exc)
+        else:
+            self.available = True
 
     def _on_message(self, message: dict) -> None:
         channel = message["channel"]
@@ -128,17 +143,38 @@ def create_broker(app: Flask) -> LocalBroker:
 
 
 def get_broker(app: Flask) -> LocalBroker:
-    """This process's broker for `app`, made on first use (a forked worker builds its own listener thread)."""
+    """This process's broker for `app`, made on first use (a forked worker builds its own listener thread).
+
+    With Redis away at first use the chat still works, delivering in this process only; Redis is tried again
+    at most every RETRY_AFTER seconds, and sockets subscribed meanwhile move over to the real broker.
+    """
     pid = os.getpid()
     entry = app.extensions.get(EXTENSION_KEY)
-    if entry is not None and entry[0] == pid:
+    if entry is not None and entry[0] == pid and not _should_retry(entry[1]):
         return entry[1]
     with _create_lock:
         entry = app.extensions.get(EXTENSION_KEY)
-        if entry is None or entry[0] != pid:
-            entry = (pid, create_broker(app))
-            app.extensions[EXTENSION_KEY] = entry
-    return entry[1]
+        current = entry[1] if entry is not None and entry[0] == pid else None
+        if current is not None and not _should_retry(current):
+            return current
+        try:
+            broker = create_broker(app)
+        except Exception as exc:  # redis-py's errors, or OSError: never a 500 because Redis is away
+            log.warning("support: Redis unreachable, delivering in this process only: %s", exc)
+            degraded = current if isinstance(current, DegradedBroker) else DegradedBroker()
+            degraded.tried_at = time.monotonic()
+            app.extensions[EXTENSION_KEY] = (pid, degraded)
+            return degraded
+        if current is not None:
+            with current._lock:
+                for channel, callbacks in current._channels.items():
+                    broker._channels.setdefault(channel, set()).update(callbacks)
+        app.extensions[EXTENSION_KEY] = (pid, broker)
+        return broker
+
+
+def _should_retry(broker: LocalBroker) -> bool:
+    return isinstance(broker, DegradedBroker) and time.monotonic() - broker.tried_at >= RETRY_AFTER
 
 
 def conversation_channel(app: Flask, conversation_id: int) -> str:

@@ -17,12 +17,12 @@ from limits import parse
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from storefront import policy
+from storefront import policy, rate_limits
 from storefront.accounts.models import User
 from storefront.after_commit import after_commit
 from storefront.database import utcnow
 from storefront.domain_errors import DomainError, Forbidden, NotFound
-from storefront.extensions import db, limiter
+from storefront.extensions import db
 from storefront.orders.models import Order
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
@@ -138,10 +138,10 @@ def post_message(conversation: Conversation, author: User, body: str | None) -> 
 
 
 def _count_against_rate_limit(author: User) -> None:
-    if not (limiter.enabled and limiter.initialized):
+    if not rate_limits.active():
         return
     item = parse(current_app.config["SUPPORT_RATE_LIMIT"])
-    if not limiter.limiter.hit(item, RATE_SCOPE, str(author.id)):
+    if not rate_limits.hit(item, RATE_SCOPE, str(author.id)):  # in-process while Redis is away
         raise RateLimited("You are sending messages too fast; wait a minute and try again.", field="body")
 
 

@@ -24,10 +24,11 @@ from flask_login import current_user
 from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import CloseReason
 
-from storefront.accounts import api_tokens
-from storefront.accounts.models import User
+from storefront.accounts import api_tokens, sessions
+from storefront.accounts.models import UserSession
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, sock
+from storefront.security import current_session
 from storefront.support import services
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
 
@@ -40,14 +41,14 @@ ws_bp = Blueprint("support_ws", __name__)
 @dataclass(frozen=True)
 class SocketTarget:
     user_id: int
-    session_version: int
+    session_id: int  # the server-side session it was opened under: ending that session closes the socket
     channel: str
     conversation_id: int | None
     after: int | None
 
 
 class SessionEnded(Exception):
-    """The user was deactivated or logged out everywhere while the socket was open."""
+    """The session the socket was opened under ended (log-out, sign out everywhere, deactivation)."""
 
 
 def same_origin() -> bool:
@@ -68,20 +69,21 @@ def _int_arg(name: str) -> int | None:
     return int(raw)
 
 
-def _handshake_user() -> User:
-    """API clients: a bearer access token in `Authorization`; browsers: the session cookie. Verified, or 401."""
+def _handshake_session() -> UserSession:
+    """API clients: a bearer access token in `Authorization`; browsers: the session cookie. Either names a live
+    server-side session (the same check as pages and API) of a verified user, or the answer is 401."""
     if request.headers.get("Authorization"):
         # An Authorization header is never ignored for the cookie: bad or unusable is 401.
         token = api_tokens.parse_bearer(request.headers["Authorization"])
         try:
-            user = api_tokens.decode_access_token(token) if token else None
+            row = api_tokens.access_token_session(token) if token else None
         except api_tokens.TokenError:
-            user = None
+            row = None
     else:
-        user = current_user._get_current_object() if current_user.is_authenticated else None
-    if user is None or not user.is_verified:
+        row = current_session() if current_user.is_authenticated else None
+    if row is None or not row.user.is_verified:
         abort(401)
-    return user
+    return row
 
 
 @ws_bp.before_request
@@ -92,7 +94,8 @@ def check_handshake():
     # CSRF tokens do not cover websockets; the Origin check is what stops another site's page from connecting.
     if not same_origin():
         abort(403)
-    user = _handshake_user()
+    user_session = _handshake_session()
+    user = user_session.user
     conversation_id, after = _int_arg("conversation"), _int_arg("after")
     try:
         if request.args.get("inbox") == "1":
@@ -112,7 +115,7 @@ def check_handshake():
     except DomainError as error:
         db.session.rollback()
         abort(error.status)
-    g.support_socket = SocketTarget(user.id, user.session_version, channel, conversation_id, after)
+    g.support_socket = SocketTarget(user.id, user_session.id, channel, conversation_id, after)
 
 
 class Relay:
@@ -196,10 +199,10 @@ def _missed(target: SocketTarget) -> list[tuple[int, str]]:
 
 
 def _load(target: SocketTarget):
-    user = db.session.get(User, target.user_id)
-    if user is None or not user.is_active or user.session_version != target.session_version:
+    row = sessions.find_live(session_id=target.session_id)  # the one validity rule, checked on every frame
+    if row is None or row.user_id != target.user_id:
         raise SessionEnded()
-    return user, services.conversation_for(user, target.conversation_id)
+    return row.user, services.conversation_for(row.user, target.conversation_id)
 
 
 def _error(code: str, message: str) -> dict:
@@ -227,6 +230,9 @@ def handle_frame(target: SocketTarget, raw: str | bytes | None) -> dict | None:
         else:
             return _error("malformed", 'Send a JSON object such as {"body": "Hello"}.')
         db.session.commit()  # the after-commit hook publishes: the sender gets its message back as the echo
+        if "body" in data and not get_broker(current_app._get_current_object()).available:
+            # Stored, but live delivery is interrupted (Redis away): say so rather than leave the sender waiting.
+            return _error("reconnecting", "Reconnecting… Your message is saved and will be delivered shortly.")
     except DomainError as error:
         db.session.rollback()
         return _error(error.code, error.message)

@@ -245,36 +245,39 @@ def test_login_rehashes_a_hash_made_with_old_parameters(session):
     assert verify_password(user.password_hash, PASSWORD)
 
 
-def test_account_is_throttled_after_repeated_failures_whether_or_not_it_exists(app, session):
-    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+CLIENT = "127.0.0.2"
+
+
+def test_account_is_throttled_for_a_client_after_repeated_failures_whether_or_not_it_exists(app, session):
+    app.config["LOGIN_ACCOUNT_CLIENT_RATE_LIMIT"] = "3 per minute"
     UserFactory(email="bob@example.com")
     session.commit()
     messages = {}
-    for address in ("bob@example.com", "nobody@example.com"):
+    for email_address in ("bob@example.com", "nobody@example.com"):
         for _ in range(3):
             with pytest.raises(InvalidCredentials):
-                services.authenticate(address, "wrong-password")
-        # Even the right password is refused now: guessing stops for this account.
+                services.authenticate(email_address, "wrong-password", address=CLIENT)
+        # Even the right password is refused now: guessing stops for this account from this client.
         with pytest.raises(TooManyAttempts) as caught:
-            services.authenticate(address, PASSWORD)
+            services.authenticate(email_address, PASSWORD, address=CLIENT)
         assert caught.value.status == 429 and 0 < caught.value.retry_after <= 60
-        messages[address] = caught.value.message
+        messages[email_address] = caught.value.message
     assert messages["bob@example.com"] == messages["nobody@example.com"]
     assert "wait 1 minute" in messages["bob@example.com"]
 
 
-def test_success_clears_the_account_failure_count(app, session):
-    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+def test_success_clears_that_clients_failure_count(app, session):
+    app.config["LOGIN_ACCOUNT_CLIENT_RATE_LIMIT"] = "3 per minute"
     UserFactory(email="bob@example.com")
     session.commit()
     for _ in range(2):
         with pytest.raises(InvalidCredentials):
-            services.authenticate("bob@example.com", "wrong-password")
-    services.authenticate("bob@example.com", PASSWORD)
+            services.authenticate("bob@example.com", "wrong-password", address=CLIENT)
+    services.authenticate("bob@example.com", PASSWORD, address=CLIENT)
     for _ in range(2):
         with pytest.raises(InvalidCredentials):
-            services.authenticate("bob@example.com", "wrong-password")
-    assert services.authenticate("bob@example.com", PASSWORD)
+            services.authenticate("bob@example.com", "wrong-password", address=CLIENT)
+    assert services.authenticate("bob@example.com", PASSWORD, address=CLIENT)
 
 
 # --- passwords ------------------------------------------------------------------------------------------

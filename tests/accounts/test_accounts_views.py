@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from storefront.accounts.models import Contact, Role, User
 from storefront.accounts.passwords import verify_password
 from storefront.models import Shop
-from storefront.security import roles_required, verified_required
+from storefront.security import REMEMBER_COOKIE, roles_required, verified_required
 from tests.accounts.accounts_helpers import (
     NEW_PASSWORD,
     login,
@@ -301,11 +301,11 @@ def test_remember_me_sets_a_hardened_cookie(client, session):
     UserFactory(email="bob@example.com")
     session.commit()
     plain = login(client, "bob@example.com")
-    assert "remember_token" not in " ".join(plain.headers.getlist("Set-Cookie"))
+    assert REMEMBER_COOKIE not in " ".join(plain.headers.getlist("Set-Cookie"))
     client.post("/logout")
     remembered = login(client, "bob@example.com", remember="y")
     cookies = remembered.headers.getlist("Set-Cookie")
-    remember = next(c for c in cookies if c.startswith("remember_token="))
+    remember = next(c for c in cookies if c.startswith(f"{REMEMBER_COOKIE}="))
     session_cookie = next(c for c in cookies if c.startswith("session="))
     for cookie in (remember, session_cookie):
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -362,14 +362,14 @@ def test_successful_logins_do_not_use_up_the_address_limit(app, client, session)
         client.post("/logout")
 
 
-def test_login_failures_are_throttled_per_account_with_the_same_answer_for_unknown_ones(app, session):
-    app.config.update(LOGIN_RATE_LIMIT="100 per minute", LOGIN_ACCOUNT_RATE_LIMIT="2 per minute")
+def test_login_failures_are_throttled_per_account_and_client_with_the_same_answer_for_unknown_ones(app, session):
+    app.config.update(LOGIN_RATE_LIMIT="100 per minute", LOGIN_ACCOUNT_CLIENT_RATE_LIMIT="2 per minute")
     UserFactory(email="bob@example.com")
     session.commit()
     answers = []
-    for number, address in enumerate(("bob@example.com", "nobody@example.com")):
-        # A different client address each time: the account counter alone does the blocking.
-        env = {"REMOTE_ADDR": f"10.0.0.{number}"}
+    for address in ("bob@example.com", "nobody@example.com"):
+        # One client address for both: the (account, address) counter does the blocking, per account.
+        env = {"REMOTE_ADDR": "10.0.0.9"}
         client = app.test_client()
         for _ in range(2):
             client.post("/login", data={"email": address, "password": "nope-nope"}, environ_base=env)
@@ -384,7 +384,7 @@ def test_login_failures_are_throttled_per_account_with_the_same_answer_for_unkno
 def test_throttle_counts_live_in_redis_when_configured(app, session, clean_redis, redis_url):
     from storefront.extensions import limiter
 
-    app.config.update(RATELIMIT_STORAGE_URI=redis_url, LOGIN_ACCOUNT_RATE_LIMIT="2 per minute",
+    app.config.update(RATELIMIT_STORAGE_URI=redis_url, LOGIN_ACCOUNT_CLIENT_RATE_LIMIT="2 per minute",
                       LOGIN_RATE_LIMIT="100 per minute")
     limiter.init_app(app)
     UserFactory(email="bob@example.com")
@@ -392,7 +392,7 @@ def test_throttle_counts_live_in_redis_when_configured(app, session, clean_redis
     client = app.test_client()
     for _ in range(2):
         login(client, "bob@example.com", "nope-nope")
-    assert any(b"login-account" in key for key in clean_redis.keys("*"))
+    assert any(b"login-account-client" in key for key in clean_redis.keys("*"))
     limiter.init_app(app)  # a second worker process: a fresh connection, the same counts
     assert login(app.test_client(), "bob@example.com").status_code == 429
 

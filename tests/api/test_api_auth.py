@@ -97,8 +97,8 @@ def test_login_failures(client, session):
     assert_error(client.post("/api/v1/auth/login", data="not json", content_type="application/json"), 400)
 
 
-def test_login_is_throttled_per_account(app, client, session):
-    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "2 per minute"
+def test_login_is_throttled_per_account_and_client(app, client, session):
+    app.config["LOGIN_ACCOUNT_CLIENT_RATE_LIMIT"] = "2 per minute"
     UserFactory(email="ann@example.com")
     session.commit()
     for _ in range(2):

@@ -1,4 +1,4 @@
-"""Helpers shared by the cart and orders tests: sign a test client in, fill a cart, read the e-mails sent."""
+"""Helpers shared by the tests: THE test log-in (a real server-side session), fill a cart, read the e-mails sent."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 
 from flask import g
 
+from storefront.accounts import sessions
 from storefront.accounts.models import User
+from storefront.extensions import db
 from tests.factories import (
     CartItemFactory,
     ContactFactory,
@@ -20,14 +22,31 @@ from tests.factories import (
 )
 
 
-def login(client, user: User) -> None:
-    """Sign `client` in as `user` the way Flask-Login would after a successful log-in."""
+def start_session(user: User) -> str:
+    """A live server-side session for `user`, committed (live servers in other processes must see it); its key."""
+    key = sessions.start_session(user, address="127.0.0.1", user_agent="pytest").key
+    db.session.commit()
+    return key
+
+
+def session_data(key: str) -> dict:
+    """What the signed session cookie holds after a log-in with this session key."""
+    return {"_user_id": key, "_fresh": True}
+
+
+def login(client, user: User) -> str:
+    """The one test log-in: sign `client` in as `user` with a real server-side session, as the log-in page does.
+
+    Returns the session key, so a test can find the session (`sessions.find_live(key=...)`) or end it.
+    """
+    key = start_session(user)
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = user.get_id()
-        flask_session["_fresh"] = True
+        flask_session.update(session_data(key))
     # pytest-flask keeps one app context for the whole test, so `g` outlives each request: forget whoever
     # Flask-Login loaded for the previous request.
     g.pop("_login_user", None)
+    g.pop("user_session", None)
+    return key
 
 
 def shopper_with_cart(*lines: tuple, verified: bool = True):

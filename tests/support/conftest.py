@@ -6,11 +6,12 @@ import pytest
 
 from storefront.extensions import db
 from tests.factories import StaffFactory, UserFactory
+from tests.orders.order_helpers import login, session_data, start_session
 
 
 def session_cookie(app, user) -> str:
-    """A signed session cookie value for `user`, as Flask-Login would set after logging in."""
-    return app.session_interface.get_signing_serializer(app).dumps({"_user_id": user.get_id(), "_fresh": True})
+    """A signed session cookie value for `user` with a real server-side session (the one test log-in's)."""
+    return app.session_interface.get_signing_serializer(app).dumps(session_data(start_session(user)))
 
 
 def cookie_header(app, user) -> dict[str, str]:
@@ -18,9 +19,8 @@ def cookie_header(app, user) -> dict[str, str]:
 
 
 def sign_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+    """Kept for the support tests; it is the one test log-in."""
+    login(client, user)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ log-out, "sign out everywhere" and a password change end them for good (a captur
 Existing signed cookies carry no row and end once: everyone signs in again after this upgrade.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-03 09:41:33.331923
 
 """

@@ -82,12 +82,8 @@ def owns_shop(user: User | None, shop_id: int | None) -> bool:
     return own is not None and shop_id is not None and own == shop_id
 
 
-def may_act_on_part(user: User | None, part: _HasShop) -> bool:
-    """Staff move any order part; a verified supplier moves only its own shop's part."""
-    return is_staff(user) or (owns_shop(user, part.shop_id) and is_verified(user))
-
-
 def require_part_actor(user: User | None, part: _HasShop) -> None:
+    """Staff move any order part; a verified supplier only its own shop's part (Forbidden / email_unverified)."""
     if is_staff(user):
         return
     if not owns_shop(user, part.shop_id):
@@ -136,7 +132,7 @@ def can_view_order(user: User | None, order) -> bool:
     return order.user_id == user.id
 
 
-def sees_part_only(user: User | None, order=None) -> bool:
+def sees_part_only(user: User | None) -> bool:
     """A supplier account sees of any order only its own shop's parts (it shops, if at all, as a shopper)."""
     return user is not None and user.role is Role.SUPPLIER
 
@@ -144,7 +140,7 @@ def sees_part_only(user: User | None, order=None) -> bool:
 def visible_parts(user: User | None, order, parts: Iterable[P] | None = None) -> list[P]:
     """The parts of `order` the viewer may see: a supplier only its shop's, the shopper and staff all."""
     parts = list(order.parts if parts is None else parts)
-    if not sees_part_only(user, order):
+    if not sees_part_only(user):
         return parts
     shop_id = supplier_shop_id(user)
     return [part for part in parts if shop_id is not None and part.shop_id == shop_id]

@@ -165,7 +165,7 @@ def supplier_view(viewer: User, order: Order) -> SupplierOrder:
 
 
 def for_viewer(viewer: User, order: Order) -> Order | SupplierOrder:
-    return supplier_view(viewer, order) if policy.sees_part_only(viewer, order) else order
+    return supplier_view(viewer, order) if policy.sees_part_only(viewer) else order
 
 
 # --- queries ---------------------------------------------------------------------------------------------------
@@ -196,7 +196,8 @@ def _load_order(user: User, order_id: int) -> Order:
         selectinload(Order.events).joinedload(OrderEvent.actor),
     )
     order = db.session.scalar(_with_condition(query, user))
-    if order is None:
+    # The query narrows with the SQL form of the rule; the rule itself has the last word.
+    if order is None or not policy.can_view_order(user, order):
         raise OrderNotFound("No such order.")
     return order
 
@@ -271,7 +272,7 @@ def timeline(order: Order | SupplierOrder, viewer: User | None = None) -> list:
         select(OrderEvent).options(joinedload(OrderEvent.actor), joinedload(OrderEvent.part))
         .where(OrderEvent.order_id == order.id).order_by(OrderEvent.created_at, OrderEvent.id)
     ))
-    if viewer is None or not policy.sees_part_only(viewer, order):
+    if viewer is None or not policy.sees_part_only(viewer):
         return events
     mine = {part.id for part in policy.visible_parts(viewer, order)}
     return [event for event in events if event.part_id is None or event.part_id in mine]

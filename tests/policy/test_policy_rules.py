@@ -93,3 +93,19 @@ def test_only_staff_filter_the_order_list(session):
         access.order_list(shopper, reports.OrderFilters(sort="total"))
     assert access.order_list(shopper).total == 0
     assert access.order_list(StaffFactory(), reports.OrderFilters(status=OrderStatus.NEW)).total == 0
+
+
+def test_the_sql_form_of_order_visibility_agrees_with_the_rule(session):
+    shop = ShopFactory()
+    owner, contact = shopper_with_cart((OfferFactory(shop=shop, quantity=3), 1))
+    order = checkout.place_order(owner, contact.id, "visibility")
+    viewers = {
+        "its shopper": (owner, True), "another shopper": (UserFactory(), False), "staff": (StaffFactory(), True),
+        "inactive staff": (StaffFactory(is_active=False), False), "its supplier": (SupplierFactory(shop=shop), True),
+        "another supplier": (SupplierFactory(), False), "a supplier without a shop": (SupplierFactory(shop=None), False),
+    }
+    session.flush()
+    for name, (viewer, expected) in viewers.items():
+        listed = order.id in [o.id for o in access.list_orders(viewer).items]
+        assert policy.can_view_order(viewer, order) is expected, name
+        assert listed is expected, name

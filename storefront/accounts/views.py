@@ -41,7 +41,7 @@ from storefront.accounts.navigation import safe_next, sections_for
 from storefront.cart.views import adopt_guest_cart
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
-from storefront.htmx import is_partial, render_page_or_partial
+from storefront.htmx import error_status, is_partial, render_page_or_partial
 
 bp = Blueprint("accounts", __name__)
 
@@ -103,7 +103,6 @@ def register():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             login_user(user)
             flash(f"Welcome, {user.name}! We have sent a confirmation link to {user.email}.", "success")
             return redirect(url_for("accounts.confirm_notice"))
@@ -140,7 +139,6 @@ def verify_email(token: str):
     try:
         if form.validate_on_submit():
             user = services.verify_email(token, shop_link=url_for("catalog.index", _external=True))
-            db.session.commit()
             flash("Thank you, your e-mail is confirmed.", "success")
             if current_user.is_authenticated and current_user.id == user.id:
                 return redirect(url_for("catalog.index"))
@@ -168,7 +166,6 @@ def resend_verification():
     form = EmailForm()
     if form.validate_on_submit():
         services.resend_verification(form.email.data, _link("accounts.verify_email"))
-        db.session.commit()
         flash("If an unconfirmed account uses this address, a new confirmation link is on its way.", "success")
         return redirect(url_for("accounts.resend_verification"))
     if request.method == "GET" and current_user.is_authenticated:
@@ -200,7 +197,6 @@ def login():
             _show_error(form, error)
         else:
             adopt_guest_cart(user)  # what this browser put in the cart as a guest now belongs to the account
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             if not user.is_verified:
                 return redirect(url_for("accounts.confirm_notice"))
@@ -226,7 +222,6 @@ def request_password_reset():
     form = EmailForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data, _link("accounts.reset_password"))
-        db.session.commit()
         hours = current_app.config["ACCOUNTS_RESET_TOKEN_MAX_AGE"] / 3600
         flash(
             "If an account uses this address, we have sent it a link to choose a new password "
@@ -247,7 +242,6 @@ def reset_password(token: str):
     try:
         if form.validate_on_submit():
             services.reset_password(token, form.password.data)
-            db.session.commit()
             logout_user()
             flash("Your password has been changed and every session signed out. Log in with the new one.", "success")
             return redirect(url_for("accounts.login"))
@@ -281,7 +275,6 @@ def profile():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(profile_form=form)
@@ -301,7 +294,6 @@ def change_email():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             flash(f"We have sent a confirmation link to {new_email}. Your address changes once you follow it.",
                   "success")
             return redirect(url_for("accounts.profile"))
@@ -315,7 +307,6 @@ def confirm_email_change(token: str):
     try:
         if form.validate_on_submit():
             user = services.confirm_email_change(token)
-            db.session.commit()
             flash(f"Your e-mail address is now {user.email}.", "success")
             return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
         _user, new_email = services.check_email_change_token(token)
@@ -338,7 +329,6 @@ def change_password():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             login_user(user)  # the session must carry the new session version
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
@@ -390,12 +380,11 @@ def add_contact():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             if is_partial():
                 return _contacts_section()
             flash("Delivery contact added.", "success")
             return redirect(url_for("accounts.list_contacts"))
-    return _contacts_section(form, 200 if is_partial() else 422)
+    return _contacts_section(form, error_status(422))
 
 
 @bp.get("/profile/contacts/<int:contact_id>")
@@ -429,12 +418,11 @@ def update_contact(contact_id: int):
             _show_error(form, error)
             contact = _own_contact(contact_id)
         else:
-            db.session.commit()
             if is_partial():
                 return _contact_row(contact)
             flash("Delivery contact saved.", "success")
             return redirect(url_for("accounts.list_contacts"))
-    return _contact_row(contact, form, 200 if is_partial() else 422)
+    return _contact_row(contact, form, error_status(422))
 
 
 @bp.post("/profile/contacts/<int:contact_id>/delete")
@@ -445,7 +433,6 @@ def delete_contact(contact_id: int):
         services.delete_contact(_me(), contact_id)
     except ContactNotFound:
         abort(404)
-    db.session.commit()
     if is_partial():
         return _contacts_section()
     flash("Delivery contact deleted.", "success")
@@ -507,5 +494,5 @@ def purge_unverified_command(days: int | None) -> None:
     from datetime import timedelta
 
     removed = services.purge_unverified(timedelta(days=days) if days is not None else None)
-    db.session.commit()
+    db.session.commit()  # a command is its own unit of work
     click.echo(f"removed {removed} unverified account(s)")

@@ -86,7 +86,6 @@ class OrderStatusResource(MethodView):
             error.errors = {"status": [error.message],
                             "allowed_statuses": [s.value for s in orders.allowed_transitions(current.status)]}
             raise
-        db.session.commit()
         return order
 
 
@@ -137,7 +136,6 @@ class AdminShop(MethodView):
             shops.set_shop_accepting(actor, shop_id, data["accepting_orders"])
         if "supplier_email" in data:
             shops.assign_supplier(actor, shop_id, data["supplier_email"])
-        db.session.commit()
         return shops.shop_row(actor, shop_id)
 
 
@@ -179,7 +177,6 @@ class Webhooks(MethodView):
     def post(self, data):
         """Subscribe a public http(s) URL to events (422 for private addresses or other schemes)."""
         hook = webhooks.create_webhook(current_api_user(), data["url"], data["events"], data.get("secret"))
-        db.session.commit()
         return hook
 
 
@@ -191,7 +188,6 @@ class WebhookById(MethodView):
     def delete(self, webhook_id):
         """Remove a subscription and its delivery log."""
         webhooks.delete_webhook(current_api_user(), webhook_id)
-        db.session.commit()
 
 
 @webhook_blp.route(f"/<int(max={MAX_ID}):webhook_id>/deliveries")

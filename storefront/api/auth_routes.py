@@ -18,7 +18,8 @@ from storefront.accounts.models import Role
 from storefront.api.docs import errors, public
 from storefront.api.users import UserSchema
 from storefront.domain_errors import DomainError
-from storefront.extensions import db, limiter
+from storefront.extensions import limiter
+from storefront.unit_of_work import commit_even_on
 
 blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1/auth",
@@ -144,7 +145,6 @@ def register(data):
         email=data["email"], name=data["name"], password=data["password"], role=data["role"],
         shop_name=data["shop_name"], verify_link=_email_link("accounts.verify_email"),
     )
-    db.session.commit()
     return user
 
 
@@ -157,7 +157,6 @@ def register(data):
 def verify(data):
     """Confirm an e-mail address with the token of the e-mailed link."""
     user = services.verify_email(token_from(data["token"]), shop_link=url_for("catalog.index", _external=True))
-    db.session.commit()
     return user
 
 
@@ -176,7 +175,6 @@ def login(data):
         g.login_failed = True  # counted against the client address by the limiter above
         raise
     pair = api_tokens.issue_token_pair(user)
-    db.session.commit()
     return pair
 
 
@@ -188,12 +186,8 @@ def login(data):
 @blp.response(200, TokenPairSchema)
 def refresh(data):
     """Trade a refresh token for a new pair; the old one stops working, and reusing it ends the log-in."""
-    try:
+    with commit_even_on(api_tokens.RefreshTokenReused):  # the family's revocation must stick although the request fails
         pair = api_tokens.rotate_refresh(data["refresh_token"])
-    except api_tokens.RefreshTokenReused:
-        db.session.commit()  # the family's revocation must stick although the request fails
-        raise
-    db.session.commit()
     return pair
 
 
@@ -206,7 +200,6 @@ def refresh(data):
 def logout(data):
     """Revoke a refresh token and every token rotated from the same log-in."""
     api_tokens.revoke_refresh(data["refresh_token"])
-    db.session.commit()
 
 
 @blp.route("/password-reset", methods=["POST"])
@@ -219,7 +212,6 @@ def logout(data):
 def password_reset(data):
     """E-mail a password reset link; the answer is the same whether or not the address is registered."""
     services.request_password_reset(data["email"], _email_link("accounts.reset_password"))
-    db.session.commit()
     return {"message": "If an account uses this address, a link to choose a new password is on its way."}
 
 
@@ -232,4 +224,3 @@ def password_reset(data):
 def password_reset_confirm(data):
     """Set a new password with the token of the e-mailed link; every session and token of the account ends."""
     services.reset_password(token_from(data["token"]), data["password"])
-    db.session.commit()

@@ -20,7 +20,6 @@ from storefront.api.base import MAX_ID
 from storefront.api.docs import errors, public
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.catalog import filters, services
-from storefront.extensions import db
 from storefront.pagination import page_of
 
 categories = Blueprint("categories", __name__, url_prefix="/api/v1/categories", description="Catalog categories.")
@@ -188,7 +187,6 @@ class Categories(MethodView):
     def post(self, data):
         """Add a category (staff)."""
         category = services.create_category(data["name"])
-        db.session.commit()
         return category
 
 
@@ -211,7 +209,6 @@ class CategoryById(MethodView):
             category = services.rename_category(category_id, data["name"])
         if "is_active" in data:
             category = services.set_category_active(category_id, data["is_active"], actor=current_api_user())
-        db.session.commit()
         return category
 
     @auth_required(categories, Role.STAFF)
@@ -224,7 +221,6 @@ class CategoryById(MethodView):
             services.delete_category(category_id, actor=current_api_user())
         else:
             services.set_category_active(category_id, False, actor=current_api_user())
-        db.session.commit()
 
 
 # --- shops ----------------------------------------------------------------------------------------------
@@ -278,7 +274,6 @@ class Products(MethodView):
     def post(self, data):
         """Add a product to a category (staff)."""
         product = services.create_product(data["name"], data["category_id"], data["description"])
-        db.session.commit()
         return _detail(product.id)
 
 
@@ -305,7 +300,6 @@ class ProductById(MethodView):
             services.set_extra_categories(product_id, extra)
         if active is not None:
             services.set_product_active(product_id, active)
-        db.session.commit()
         return _detail(product_id)
 
     @auth_required(products, Role.STAFF)
@@ -318,4 +312,3 @@ class ProductById(MethodView):
             services.delete_product(product_id, actor=current_api_user())
         else:
             services.set_product_active(product_id, False)
-        db.session.commit()

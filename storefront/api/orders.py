@@ -20,7 +20,6 @@ from storefront.api.catalog import _money as money
 from storefront.api.docs import errors
 from storefront.api.pagination import page_schema
 from storefront.domain_errors import Forbidden
-from storefront.extensions import db
 from storefront.orders import reports
 from storefront.orders import services as orders
 
@@ -126,7 +125,6 @@ class Orders(MethodView):
         """
         order = orders.place_order(current_api_user(), data["contact_id"], headers["idempotency_key"],
                                    data.get("expected_total"))
-        db.session.commit()
         return orders.get_order_for(current_api_user(), order.id)
 
 
@@ -162,5 +160,4 @@ class OrderCancel(MethodView):
     def post(self, data, order_id):
         """Cancel your own order while it is still new; the stock goes back on sale (409 `invalid_transition`)."""
         order = orders.cancel_order(current_api_user(), order_id, data["note"])
-        db.session.commit()
         return orders.get_order_for(current_api_user(), order.id)

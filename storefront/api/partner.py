@@ -17,7 +17,6 @@ from storefront.api.base import MAX_ID
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.domain_errors import DomainError
-from storefront.extensions import db
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import services
 from storefront.suppliers.fetch import FetchError
@@ -127,7 +126,6 @@ class PriceList(MethodView):
                 job = services.start_url_import(user, url)
             except FetchError as error:
                 raise BadUpload(error.message, field="url") from None
-        db.session.commit()
         return {"import_id": job.id}
 
     @auth_required(blp, SUPPLIER)
@@ -177,7 +175,6 @@ class State(MethodView):
     def patch(self, data):
         """Switch order acceptance on or off (while off, your goods cannot be bought)."""
         shop = services.set_accepting_orders(current_api_user(), data["accepting_orders"])
-        db.session.commit()
         return shop
 
 
@@ -203,5 +200,4 @@ class PartAction(MethodView):
     def post(self, order_id, action):
         """Confirm (`confirm`) or send (`ship`; a confirmed part is marked assembled, then sent) your part of an order."""
         part = PART_ACTIONS[action](current_api_user(), order_id)
-        db.session.commit()
         return part

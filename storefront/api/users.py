@@ -16,7 +16,6 @@ from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
-from storefront.extensions import db
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Your account; account management for staff.")
 
@@ -90,7 +89,6 @@ class Me(MethodView):
             services.change_password(
                 user, current_password=data["current_password"], new_password=data["new_password"]
             )
-        db.session.commit()
         return user
 
 
@@ -120,7 +118,6 @@ class UserById(MethodView):
     def patch(self, data, user_id):
         """Change an account's name, role, verification or state (staff; never demote or disable yourself)."""
         user = management.update_user(current_api_user(), user_id, **data)
-        db.session.commit()
         return user
 
     @auth_required(blp, Role.STAFF)
@@ -129,4 +126,3 @@ class UserById(MethodView):
     def delete(self, user_id):
         """Delete an account that has never ordered (staff; not yourself — disable accounts with orders)."""
         management.delete_user(current_api_user(), user_id)
-        db.session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from storefront.accounts.models import Role
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
-from storefront.htmx import is_partial, render_page_or_partial
+from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.security import roles_required, verified_required
 from storefront.support import services
 from storefront.support.forms import MessageForm
@@ -64,7 +64,6 @@ def show_chat():
         chat = services.shopper_chat(current_user, request.args.get("order", type=int))
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
     return _chat_page(chat, MessageForm(formdata=None))
 
 
@@ -78,7 +77,6 @@ def post_message():
     if form.validate_on_submit():
         try:
             services.send_from_shopper(current_user, form.body.data)
-            db.session.commit()
             if not is_partial():
                 return redirect(url_for("support.show_chat"), 303)
             form = MessageForm(formdata=None)
@@ -86,9 +84,7 @@ def post_message():
             db.session.rollback()
             form.body.errors = [*form.body.errors, error.message]
     chat = services.shopper_chat(current_user)
-    db.session.commit()
-    # A fragment with errors is still a 200 so HTMX swaps it in; the full page says 422.
-    return _chat_page(chat, form, 200 if is_partial() or not form.errors else 422)
+    return _chat_page(chat, form, error_status(422 if form.errors else 200))
 
 
 # --- the staff side ----------------------------------------------------------------------------------------------
@@ -102,7 +98,6 @@ def show_inbox():
     if which not in services.INBOX_FILTERS:
         which = "open"
     rows = services.inbox(current_user, which)
-    db.session.commit()
     return render_page_or_partial(
         "support/inbox.html", "support/_inbox.html", rows=rows, which=which, oob_launcher=is_partial()
     )
@@ -116,7 +111,6 @@ def show_conversation(conversation_id: int):
         chat = services.staff_chat(current_user, conversation_id)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
     return _chat_page(chat, MessageForm(formdata=None))
 
 
@@ -128,7 +122,6 @@ def reply_conversation(conversation_id: int):
     if form.validate_on_submit():
         try:
             services.send_from_staff(current_user, conversation_id, form.body.data)
-            db.session.commit()
             if not is_partial():
                 return redirect(url_for("support.show_conversation", conversation_id=conversation_id), 303)
             form = MessageForm(formdata=None)
@@ -141,8 +134,7 @@ def reply_conversation(conversation_id: int):
         chat = services.staff_chat(current_user, conversation_id)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
-    return _chat_page(chat, form, 200 if is_partial() or not form.errors else 422)
+    return _chat_page(chat, form, error_status(422 if form.errors else 200))
 
 
 def _act(conversation_id: int, action: str):
@@ -150,7 +142,6 @@ def _act(conversation_id: int, action: str):
         services.act_on_conversation(current_user, conversation_id, action)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
     return redirect(url_for("support.show_conversation", conversation_id=conversation_id), 303)
 
 

@@ -17,10 +17,11 @@ session's after-commit event, so it runs when the boundary commits and is droppe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
+from flask.typing import ResponseReturnValue
 
 from storefront.extensions import db
 
@@ -65,12 +66,30 @@ def rollback() -> None:
     mark_failed()
 
 
+def answer_after_commit(make_answer: Callable[[], ResponseReturnValue]) -> Response:
+    """An answer made once the request has committed, for a page that shows the outcome of a change.
+
+    It then shows what was stored, reloaded from the database, and what the after-commit work did (without
+    Redis a job runs right at the commit), as it did when views committed before rendering.
+    """
+    response = current_app.response_class()  # the app's own class: Flask passes it through unchanged
+    response.storefront_make_answer = make_answer
+    return response
+
+
 def _finish(response: Response) -> Response:
     if request.environ.pop(FAILED, False) or response.status_code >= 400:
         db.session.rollback()
     else:
         # Runs the after-commit work too; if the commit fails the exception turns the answer into a 500.
         db.session.commit()
+    make_answer = getattr(response, "storefront_make_answer", None)
+    if make_answer is not None:
+        # Made into the response the other after_request hooks have already seen (their headers stay).
+        answer = current_app.make_response(make_answer())
+        response.set_data(answer.get_data())
+        response.status_code = answer.status_code
+        response.headers.update({k: v for k, v in answer.headers.items() if k.lower() != "content-length"})
     return response
 
 

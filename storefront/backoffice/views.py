@@ -56,6 +56,7 @@ from storefront.orders import services as orders
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import admin as shops
 from storefront.templating import format_money
+from storefront.unit_of_work import answer_after_commit
 from storefront.webhooks import services as webhooks
 from storefront.webhooks.delivery import next_attempt_at
 
@@ -98,8 +99,8 @@ def _page(name: str, partial: str, status: int = 200, **context):
 def _act(change: Callable[[], object], done: str, back: str, render: Callable[..., object], form=None):
     """Run one service call, then answer: HTMX with the re-rendered partial, a plain form with flash + 303.
 
-    The request's unit of work commits the change once the answer is made. On a refusal the change is rolled
-    back and the same page (or partial) shows why, with the error's status.
+    The request's unit of work commits the change, then the partial is rendered from what was stored. On a
+    refusal the change is rolled back and the same page (or partial) shows why, with the error's status.
     """
     if form is not None and not form.validate():
         return render(error=first_error(form), status=400)
@@ -109,7 +110,7 @@ def _act(change: Callable[[], object], done: str, back: str, render: Callable[..
         db.session.rollback()
         return render(error=exc.message, status=exc.status)
     if is_partial():
-        return render(notice=done)
+        return answer_after_commit(lambda: render(notice=done))
     flash(done, "success")
     next_url = form.data.get("next") if form is not None else None
     return redirect(safe_next(next_url) or back, 303)

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import marshmallow as ma
 from flask import current_app, g, url_for
-from flask_smorest import Blueprint
 
 from storefront.accounts import api_tokens, services
 from storefront.accounts.models import Role
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors, public
 from storefront.api.users import UserSchema
 from storefront.domain_errors import DomainError

@@ -12,11 +12,11 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
+from storefront.api.blueprint import AfterCommit, Blueprint
 from storefront.api.docs import errors, public
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.catalog import filters, services
@@ -274,7 +274,7 @@ class Products(MethodView):
     def post(self, data):
         """Add a product to a category (staff)."""
         product = services.create_product(data["name"], data["category_id"], data["description"])
-        return _detail(product.id)
+        return AfterCommit(lambda: _detail(product.id))  # the product page is cached: read it once refreshed
 
 
 @products.route(f"/<int(max={MAX_ID}):product_id>")
@@ -300,7 +300,7 @@ class ProductById(MethodView):
             services.set_extra_categories(product_id, extra)
         if active is not None:
             services.set_product_active(product_id, active)
-        return _detail(product_id)
+        return AfterCommit(lambda: _detail(product_id))
 
     @auth_required(products, Role.STAFF)
     @errors(products, 404, 409)

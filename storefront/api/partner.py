@@ -9,11 +9,11 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.domain_errors import DomainError

@@ -9,6 +9,10 @@ Services flush and raise; views, API resources and the chat socket never commit.
   flags it with `mark_failed()`);
 - the chat socket lives inside one long request, so each handshake and each message is its own
   `unit_of_work()` block;
+- an answer that shows the outcome of a change is made after the commit, from what was stored: a page with
+  `answer_after_commit`, an API resource's result by the API blueprint (`commit_before_answer`);
+- a refusal that must leave a trace (a reused refresh token revokes its family) keeps its block with
+  `commit_even_on`, never with a commit in the view;
 - CLI commands and jobs are boundaries of their own and commit themselves.
 
 Work queued to run after the commit (`jobs.queue.enqueue`, cache invalidation, chat fan-out) hangs on the

@@ -108,10 +108,11 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def _discard(_error: BaseException | None) -> None:
-    # An exception no handler answered skips `_finish`, and a streamed body may have read after it: whatever
-    # transaction is still open ends without committing. (After a commit this is a no-op.)
-    db.session.rollback()
+def _discard(error: BaseException | None) -> None:
+    # An exception no handler answered (PROPAGATE_EXCEPTIONS) skips `_finish`: what it wrote must not be left in
+    # the session for a later commit. Otherwise the app context's end removes the session anyway.
+    if error is not None:
+        db.session.rollback()
 
 
 def init_app(app: Flask) -> None:

@@ -81,11 +81,12 @@ def _check_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import storefront.models  # noqa: F401 - every model mapped before anything queries
-    from storefront import converters, headers, htmx, input_guard, jobs, security
+    from storefront import converters, headers, htmx, input_guard, jobs, security, unit_of_work
 
     converters.init_app(app)
     input_guard.init_app(app)
     ext.db.init_app(app)
+    unit_of_work.init_app(app)  # first, so its after_request hook runs after every other one
     _tune_sqlite(app)
     ext.migrate.init_app(app, ext.db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
     ext.login_manager.init_app(app)

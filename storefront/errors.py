@@ -1,4 +1,8 @@
-"""One error handler: /api → JSON, HTMX → error partial, anything else → the full error page."""
+"""One error handler: /api → JSON, HTMX → error partial, anything else → the full error page.
+
+Each handler first rolls the request's unit of work back: nothing a failed request wrote is kept, and a failed
+statement (PostgreSQL refuses every further one in that transaction) cannot break the page that reports it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, default_exce
 from storefront.domain_errors import DomainError
 from storefront.extensions import api
 from storefront.htmx import is_partial
+from storefront.unit_of_work import rollback
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +27,7 @@ def wants_json() -> bool:
 
 
 def handle_http_error(error: HTTPException):
+    rollback()
     if wants_json():
         # flask-smorest's handler gives the API its one JSON error shape.
         return api.handle_http_exception(error)
@@ -41,6 +47,7 @@ def handle_http_error(error: HTTPException):
 
 def handle_domain_error(error: DomainError):
     """A refusal no view turned into a form error: JSON on /api, else the error page with its status."""
+    rollback()
     if wants_json():
         return api.handle_domain_error(error)
     http_error = default_exceptions.get(error.status, HTTPException)(description=error.message)

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 
+from storefront.unit_of_work import mark_failed
+
 
 def is_partial() -> bool:
     """An HTMX request that wants a fragment (boosted links and history restores want the whole page)."""
@@ -16,6 +18,17 @@ def is_partial() -> bool:
         and request.headers.get("HX-Boosted") != "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def error_status(status: int) -> int:
+    """The status to answer with: an HTMX partial always goes as 200, because htmx swaps only 2xx answers.
+
+    A partial that carries an error message is still an error: the unit of work is told, so the 200 commits
+    nothing. A full page keeps its status.
+    """
+    if status >= 400:
+        mark_failed()
+    return 200 if is_partial() else status
 
 
 def render_page_or_partial(page_template: str, partial_template: str, **context: Any) -> str:

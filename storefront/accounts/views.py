@@ -41,7 +41,7 @@ from storefront.accounts.navigation import safe_next, sections_for
 from storefront.cart.guest import adopt_guest_cart
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
-from storefront.htmx import is_partial, render_page_or_partial
+from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.security import client_address, current_session, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
@@ -105,7 +105,6 @@ def register():
             _show_error(form, error)
         else:
             sign_in(user)
-            db.session.commit()
             flash(f"Welcome, {user.name}! We have sent a confirmation link to {user.email}.", "success")
             return redirect(url_for("accounts.confirm_notice"))
     return render_template("accounts/register.html", form=form)
@@ -141,7 +140,6 @@ def verify_email(token: str):
     try:
         if form.validate_on_submit():
             user = services.verify_email(token, shop_link=url_for("catalog.index", _external=True))
-            db.session.commit()
             flash("Thank you, your e-mail is confirmed.", "success")
             if current_user.is_authenticated and current_user.id == user.id:
                 return redirect(url_for("catalog.index"))
@@ -169,7 +167,6 @@ def resend_verification():
     form = EmailForm()
     if form.validate_on_submit():
         services.resend_verification(form.email.data, _link("accounts.verify_email"))
-        db.session.commit()
         flash("If an unconfirmed account uses this address, a new confirmation link is on its way.", "success")
         return redirect(url_for("accounts.resend_verification"))
     if request.method == "GET" and current_user.is_authenticated:
@@ -203,7 +200,6 @@ def login():
         else:
             adopt_guest_cart(user)  # what this browser put in the cart as a guest now belongs to the account
             sign_in(user, remember=bool(form.remember.data))
-            db.session.commit()
             if not user.is_verified:
                 return redirect(url_for("accounts.confirm_notice"))
             return redirect(safe_next(form.next.data) or url_for("catalog.index"))
@@ -214,7 +210,6 @@ def login():
 def logout():
     """Sign out (a POST, so a link or image elsewhere cannot sign anyone out); the session ends on the server."""
     sign_out()
-    db.session.commit()
     flash("You have logged out.", "success")
     return redirect(url_for("catalog.index"))
 
@@ -229,7 +224,6 @@ def request_password_reset():
     form = EmailForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data, _link("accounts.reset_password"))
-        db.session.commit()
         hours = current_app.config["ACCOUNTS_RESET_TOKEN_MAX_AGE"] / 3600
         flash(
             "If an account uses this address, we have sent it a link to choose a new password "
@@ -251,7 +245,6 @@ def reset_password(token: str):
         if form.validate_on_submit():
             services.reset_password(token, form.password.data)
             sign_out()
-            db.session.commit()
             flash("Your password has been changed and every session signed out. Log in with the new one.", "success")
             return redirect(url_for("accounts.login"))
         services.check_reset_token(token)
@@ -284,7 +277,6 @@ def profile():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(profile_form=form)
@@ -304,7 +296,6 @@ def change_email():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             flash(f"We have sent a confirmation link to {new_email}. Your address changes once you follow it.",
                   "success")
             return redirect(url_for("accounts.profile"))
@@ -318,7 +309,6 @@ def confirm_email_change(token: str):
     try:
         if form.validate_on_submit():
             user = services.confirm_email_change(token)
-            db.session.commit()
             flash(f"Your e-mail address is now {user.email}.", "success")
             return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
         _user, new_email = services.check_email_change_token(token)
@@ -342,7 +332,6 @@ def change_password():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(password_form=form)
@@ -367,7 +356,7 @@ def list_sessions():
     return _sessions_section()
 
 
-@bp.post("/profile/sessions/<int:session_id>/revoke")
+@bp.post("/profile/sessions/<id:session_id>/revoke")
 @login_required
 def revoke_session(session_id: int):
     """End one session of this account; ending this browser's own is a log-out."""
@@ -378,10 +367,8 @@ def revoke_session(session_id: int):
         abort(404)
     if this is not None and this.id == session_id:
         sign_out()
-        db.session.commit()
         flash("You have logged out.", "success")
         return _go(url_for("accounts.login"))
-    db.session.commit()
     if is_partial():
         return _sessions_section()
     flash("That session has been signed out.", "success")
@@ -394,7 +381,6 @@ def sign_out_everywhere():
     """End every session of this account, this browser's and the API's included."""
     services.sign_out_everywhere(_me())
     sign_out()
-    db.session.commit()
     flash("You have been signed out everywhere.", "success")
     return _go(url_for("accounts.login"))
 
@@ -451,12 +437,11 @@ def add_contact():
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             if is_partial():
                 return _contacts_section()
             flash("Delivery contact added.", "success")
             return redirect(url_for("accounts.list_contacts"))
-    return _contacts_section(form, 200 if is_partial() else 422)
+    return _contacts_section(form, error_status(422))
 
 
 @bp.get("/profile/contacts/<id:contact_id>")
@@ -490,12 +475,11 @@ def update_contact(contact_id: int):
             _show_error(form, error)
             contact = _own_contact(contact_id)
         else:
-            db.session.commit()
             if is_partial():
                 return _contact_row(contact)
             flash("Delivery contact saved.", "success")
             return redirect(url_for("accounts.list_contacts"))
-    return _contact_row(contact, form, 200 if is_partial() else 422)
+    return _contact_row(contact, form, error_status(422))
 
 
 @bp.post("/profile/contacts/<id:contact_id>/delete")
@@ -506,7 +490,6 @@ def delete_contact(contact_id: int):
         services.delete_contact(_me(), contact_id)
     except ContactNotFound:
         abort(404)
-    db.session.commit()
     if is_partial():
         return _contacts_section()
     flash("Delivery contact deleted.", "success")
@@ -568,5 +551,5 @@ def purge_unverified_command(days: int | None) -> None:
     from datetime import timedelta
 
     removed = services.purge_unverified(timedelta(days=days) if days is not None else None)
-    db.session.commit()
+    db.session.commit()  # a command is its own unit of work
     click.echo(f"removed {removed} unverified account(s)")

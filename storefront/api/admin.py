@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.extensions import db
@@ -87,7 +87,6 @@ class OrderStatusResource(MethodView):
             error.errors = {"status": [error.message],
                             "allowed_statuses": [s.value for s in orders.allowed_transitions(current.status)]}
             raise
-        db.session.commit()
         return order
 
 
@@ -138,7 +137,6 @@ class AdminShop(MethodView):
             shops.set_shop_accepting(actor, shop_id, data["accepting_orders"])
         if "supplier_email" in data:
             shops.assign_supplier(actor, shop_id, data["supplier_email"])
-        db.session.commit()
         return shops.shop_row(actor, shop_id)
 
 
@@ -180,7 +178,6 @@ class Webhooks(MethodView):
     def post(self, data):
         """Subscribe a public http(s) URL to events (422 for private addresses or other schemes)."""
         hook = webhooks.create_webhook(current_api_user(), data["url"], data["events"], data.get("secret"))
-        db.session.commit()
         return hook
 
 
@@ -192,7 +189,6 @@ class WebhookById(MethodView):
     def delete(self, webhook_id):
         """Remove a subscription and its delivery log."""
         webhooks.delete_webhook(current_api_user(), webhook_id)
-        db.session.commit()
 
 
 @webhook_blp.route("/<id:webhook_id>/deliveries")

@@ -12,15 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import marshmallow as ma
 from flask import current_app, g, request, url_for
-from flask_smorest import Blueprint
 
 from storefront.accounts import api_tokens, services, sessions
 from storefront.accounts.models import Role
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors, public
 from storefront.api.users import UserSchema
 from storefront.domain_errors import DomainError
-from storefront.extensions import db, limiter
+from storefront.extensions import limiter
 from storefront.security import client_address
+from storefront.unit_of_work import commit_even_on
 
 blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1/auth",
@@ -146,7 +147,6 @@ def register(data):
         email=data["email"], name=data["name"], password=data["password"], role=data["role"],
         shop_name=data["shop_name"], verify_link=_email_link("accounts.verify_email"),
     )
-    db.session.commit()
     return user
 
 
@@ -159,7 +159,6 @@ def register(data):
 def verify(data):
     """Confirm an e-mail address with the token of the e-mailed link."""
     user = services.verify_email(token_from(data["token"]), shop_link=url_for("catalog.index", _external=True))
-    db.session.commit()
     return user
 
 
@@ -181,7 +180,6 @@ def login(data):
         user, kind=sessions.API, address=client_address(), user_agent=request.headers.get("User-Agent"),
     ).row
     pair = api_tokens.issue_token_pair(user, session=session)
-    db.session.commit()
     return pair
 
 
@@ -193,12 +191,8 @@ def login(data):
 @blp.response(200, TokenPairSchema)
 def refresh(data):
     """Trade a refresh token for a new pair; the old one stops working, and reusing it ends the log-in."""
-    try:
+    with commit_even_on(api_tokens.RefreshTokenReused):  # the family's revocation must stick although the request fails
         pair = api_tokens.rotate_refresh(data["refresh_token"])
-    except api_tokens.RefreshTokenReused:
-        db.session.commit()  # the family's revocation must stick although the request fails
-        raise
-    db.session.commit()
     return pair
 
 
@@ -211,7 +205,6 @@ def refresh(data):
 def logout(data):
     """End the log-in this refresh token belongs to: its session, its access tokens and every refresh token."""
     api_tokens.revoke_refresh(data["refresh_token"])
-    db.session.commit()
 
 
 @blp.route("/password-reset", methods=["POST"])
@@ -224,7 +217,6 @@ def logout(data):
 def password_reset(data):
     """E-mail a password reset link; the answer is the same whether or not the address is registered."""
     services.request_password_reset(data["email"], _email_link("accounts.reset_password"))
-    db.session.commit()
     return {"message": "If an account uses this address, a link to choose a new password is on its way."}
 
 
@@ -237,4 +229,3 @@ def password_reset(data):
 def password_reset_confirm(data):
     """Set a new password with the token of the e-mailed link; every session and token of the account ends."""
     services.reset_password(token_from(data["token"]), data["password"])
-    db.session.commit()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
+from storefront.api.blueprint import Blueprint
 from storefront.api.catalog import _money as money
 from storefront.api.docs import errors
 from storefront.cart import services
-from storefront.extensions import db
 
 blp = Blueprint("api_cart", __name__, url_prefix="/api/v1/cart",
                 description="Your cart: one cart across every supplier, the one checkout turns into an order.")
@@ -76,7 +75,6 @@ class Cart(MethodView):
     def delete(self):
         """Empty your cart (an already empty cart is fine: 204 as well)."""
         services.empty_cart(current_api_user())
-        db.session.commit()
 
 
 @blp.route("/items")
@@ -91,7 +89,6 @@ class CartItems(MethodView):
         404 `offer_not_found`; 409 `offer_unavailable` (paused shop, inactive offer) or `out_of_stock`.
         """
         services.add_item(current_api_user(), data["offer_id"], data["quantity"])
-        db.session.commit()
         return services.get_cart(current_api_user())
 
 
@@ -104,7 +101,6 @@ class CartItemById(MethodView):
     def patch(self, data, item_id):
         """Change a line's quantity (1 … stock); answers the whole cart. Another user's line is 404."""
         services.set_quantity(current_api_user(), item_id, data["quantity"])
-        db.session.commit()
         return services.get_cart(current_api_user())
 
     @auth_required(blp)
@@ -113,4 +109,3 @@ class CartItemById(MethodView):
     def delete(self, item_id):
         """Remove a line from your cart."""
         services.remove_item(current_api_user(), item_id)
-        db.session.commit()

@@ -12,15 +12,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
+from storefront.api.blueprint import AfterCommit, Blueprint
 from storefront.api.docs import errors, public
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.catalog import browsing, editing, filters
-from storefront.extensions import db
 from storefront.pagination import page_of
 
 categories = Blueprint("categories", __name__, url_prefix="/api/v1/categories", description="Catalog categories.")
@@ -188,7 +187,6 @@ class Categories(MethodView):
     def post(self, data):
         """Add a category (staff)."""
         category = editing.create_category(data["name"])
-        db.session.commit()
         return category
 
 
@@ -211,7 +209,6 @@ class CategoryById(MethodView):
             category = editing.rename_category(category_id, data["name"])
         if "is_active" in data:
             category = editing.set_category_active(category_id, data["is_active"], actor=current_api_user())
-        db.session.commit()
         return category
 
     @auth_required(categories, Role.STAFF)
@@ -224,7 +221,6 @@ class CategoryById(MethodView):
             editing.delete_category(category_id, actor=current_api_user())
         else:
             editing.set_category_active(category_id, False, actor=current_api_user())
-        db.session.commit()
 
 
 # --- shops ----------------------------------------------------------------------------------------------
@@ -278,8 +274,7 @@ class Products(MethodView):
     def post(self, data):
         """Add a product to a category (staff)."""
         product = editing.create_product(data["name"], data["category_id"], data["description"])
-        db.session.commit()
-        return _detail(product.id)
+        return AfterCommit(lambda: _detail(product.id))  # the product page is cached: read it once refreshed
 
 
 @products.route("/<id:product_id>")
@@ -305,8 +300,7 @@ class ProductById(MethodView):
             editing.set_extra_categories(product_id, extra)
         if active is not None:
             editing.set_product_active(product_id, active)
-        db.session.commit()
-        return _detail(product_id)
+        return AfterCommit(lambda: _detail(product_id))
 
     @auth_required(products, Role.STAFF)
     @errors(products, 404, 409)
@@ -318,4 +312,3 @@ class ProductById(MethodView):
             editing.delete_product(product_id, actor=current_api_user())
         else:
             editing.set_product_active(product_id, False)
-        db.session.commit()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.accounts import services
 from storefront.api.auth import auth_required, current_api_user
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
-from storefront.extensions import db
 from storefront.pagination import page_of
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts", description="Your delivery contacts.")
@@ -57,7 +56,6 @@ class Contacts(MethodView):
     def post(self, data):
         """Add a delivery contact (at most 20)."""
         contact = services.add_contact(current_api_user(), services.ContactData(**data))
-        db.session.commit()
         return contact
 
 
@@ -77,7 +75,6 @@ class ContactById(MethodView):
     def patch(self, data, contact_id):
         """Change some fields of one of your delivery contacts."""
         contact = services.patch_contact(current_api_user(), contact_id, data)
-        db.session.commit()
         return contact
 
     @auth_required(blp)
@@ -86,4 +83,3 @@ class ContactById(MethodView):
     def delete(self, contact_id):
         """Delete one of your delivery contacts (orders keep their own copy of the address)."""
         services.delete_contact(current_api_user(), contact_id)
-        db.session.commit()

@@ -22,7 +22,6 @@ from storefront.api.base import MAX_ID
 from storefront.api.catalog import _money as money
 from storefront.api.docs import errors
 from storefront.api.pagination import page_schema
-from storefront.extensions import db
 from storefront.orders import access, checkout, links, reports
 from storefront.orders import status as order_status
 from storefront.orders.access import SupplierOrder
@@ -127,7 +126,6 @@ class Orders(MethodView):
         """
         order = checkout.place_order(current_api_user(), data["contact_id"], headers["idempotency_key"],
                                      data.get("expected_total"), order_link=links.order_page)
-        db.session.commit()
         return access.get_order_for(current_api_user(), order.id)
 
 
@@ -165,5 +163,4 @@ class OrderCancel(MethodView):
     def post(self, data, order_id):
         """Cancel your own order while it is still new; the stock goes back on sale (409 `invalid_transition`)."""
         order = order_status.cancel_order(current_api_user(), order_id, data["note"], order_link=links.order_page)
-        db.session.commit()
         return access.get_order_for(current_api_user(), order.id)

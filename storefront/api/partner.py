@@ -10,14 +10,13 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.domain_errors import DomainError
-from storefront.extensions import db
 from storefront.orders import links
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import services
@@ -128,7 +127,6 @@ class PriceList(MethodView):
                 job = services.start_url_import(user, url)
             except FetchError as error:
                 raise BadUpload(error.message, field="url") from None
-        db.session.commit()
         return {"import_id": job.id}
 
     @auth_required(blp, SUPPLIER)
@@ -178,7 +176,6 @@ class State(MethodView):
     def patch(self, data):
         """Switch order acceptance on or off (while off, your goods cannot be bought)."""
         shop = services.set_accepting_orders(current_api_user(), data["accepting_orders"])
-        db.session.commit()
         return shop
 
 
@@ -204,5 +201,4 @@ class PartAction(MethodView):
     def post(self, order_id, action):
         """Confirm (`confirm`) or send (`ship`; a confirmed part is marked assembled, then sent) your part of an order."""
         part = PART_ACTIONS[action](current_api_user(), order_id, order_link=links.order_page)
-        db.session.commit()
         return part

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.api.auth import auth_required, current_api_user
 from storefront.api.base import MAX_ID
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
-from storefront.extensions import db
 from storefront.support import services
 
 blp = Blueprint(
@@ -106,7 +105,6 @@ class Conversations(MethodView):
         found = services.list_conversations(
             current_api_user(), args.get("filter"), page=args["page"], page_size=args["page_size"]
         )
-        db.session.commit()
         return found
 
     @auth_required(blp)
@@ -116,7 +114,6 @@ class Conversations(MethodView):
     def post(self, data):
         """Open (or return) your conversation with support, optionally about one of your orders (shoppers)."""
         row = services.open_for_api(current_api_user(), data.get("order_id"))
-        db.session.commit()
         return row
 
 
@@ -130,7 +127,6 @@ class ConversationMessages(MethodView):
         """List a conversation's messages after a message id, oldest first (page on with the last id)."""
         messages = services.history_for_api(current_api_user(), conversation_id, args["after"], args["limit"])
         payload = [services.message_payload(message) for message in messages]
-        db.session.commit()
         return payload
 
     @auth_required(blp)
@@ -140,5 +136,4 @@ class ConversationMessages(MethodView):
     def post(self, data, conversation_id):
         """Post a message into a conversation; connected sockets receive it like one sent from a page."""
         message = services.send_for_api(current_api_user(), conversation_id, data["body"])
-        db.session.commit()
         return services.message_payload(message)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from storefront.accounts import management, services
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
+from storefront.api.blueprint import Blueprint
 from storefront.api.docs import errors
 from storefront.api.pagination import PaginationArgs, page_schema
-from storefront.extensions import db
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Your account; account management for staff.")
 
@@ -89,7 +88,6 @@ class Me(MethodView):
             services.change_password(
                 user, current_password=data["current_password"], new_password=data["new_password"]
             )
-        db.session.commit()
         return user
 
 
@@ -119,7 +117,6 @@ class UserById(MethodView):
     def patch(self, data, user_id):
         """Change an account's name, role, verification or state (staff; never demote or disable yourself)."""
         user = management.update_user(current_api_user(), user_id, **data)
-        db.session.commit()
         return user
 
     @auth_required(blp, Role.STAFF)
@@ -128,4 +125,3 @@ class UserById(MethodView):
     def delete(self, user_id):
         """Delete an account that has never ordered (staff; not yourself — disable accounts with orders)."""
         management.delete_user(current_api_user(), user_id)
-        db.session.commit()

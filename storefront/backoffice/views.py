@@ -49,7 +49,7 @@ from storefront.catalog import editing as catalog
 from storefront.catalog import reports as catalog_reports
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, login_manager
-from storefront.htmx import is_partial, render_page_or_partial
+from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.jobs import failures
 from storefront.jobs.outbox import retry_outbox_message
 from storefront.orders import reports as order_reports
@@ -58,6 +58,7 @@ from storefront.orders.links import order_page
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import admin as shops
 from storefront.templating import format_money
+from storefront.unit_of_work import answer_after_commit
 from storefront.webhooks import services as webhooks
 from storefront.webhooks.delivery import next_attempt_at
 
@@ -92,26 +93,26 @@ def _user():
 
 
 def _page(name: str, partial: str, status: int = 200, **context):
-    """`backoffice/<name>.html`, or `_<partial>.html` for HTMX (which swaps only 2xx answers, so errors go as 200)."""
+    """`backoffice/<name>.html`, or `_<partial>.html` for HTMX (errors go as 200: see `htmx.error_status`)."""
     html = render_page_or_partial(f"backoffice/{name}.html", f"backoffice/_{partial}.html", **context)
-    return html, 200 if is_partial() else status
+    return html, error_status(status)
 
 
 def _act(change: Callable[[], object], done: str, back: str, render: Callable[..., object], form=None):
-    """Run one service call and commit; answer HTMX with the re-rendered partial, a plain form with flash + 303.
+    """Run one service call, then answer: HTMX with the re-rendered partial, a plain form with flash + 303.
 
-    On a refusal nothing is committed and the same page (or partial) shows why, with the error's status.
+    The request's unit of work commits the change, then the partial is rendered from what was stored. On a
+    refusal the change is rolled back and the same page (or partial) shows why, with the error's status.
     """
     if form is not None and not form.validate():
         return render(error=first_error(form), status=400)
     try:
         change()
-        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         return render(error=exc.message, status=exc.status)
     if is_partial():
-        return render(notice=done)
+        return answer_after_commit(lambda: render(notice=done))
     flash(done, "success")
     next_url = form.data.get("next") if form is not None else None
     return redirect(safe_next(next_url) or back, 303)

@@ -78,7 +78,6 @@ def add_item():
         try:
             item = services.add_item(cart_owner(create=True), form.offer_id.data, form.quantity.data)
             notice = f"Added to your cart: “{item.offer.product.name}” × {form.quantity.data}."
-            db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             error = exc.message
@@ -113,7 +112,6 @@ def empty_cart():
     owner = cart_owner()
     if owner:
         services.empty_cart(owner)
-        db.session.commit()
     return _cart_response(notice="Your cart is empty.")
 
 
@@ -123,7 +121,6 @@ def _apply(change, notice: str):
         if owner is None:
             raise services.CartItemNotFound("This line is not in your cart.")
         change(owner)
-        db.session.commit()
     except NotFound as exc:
         db.session.rollback()
         if not is_partial():

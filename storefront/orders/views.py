@@ -22,7 +22,7 @@ from storefront.cart.forms import first_error
 from storefront.cart.services import fit_to_stock
 from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
-from storefront.htmx import is_partial, render_page_or_partial
+from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.orders import links, services
 from storefront.orders.forms import (
     CancelForm,
@@ -38,11 +38,6 @@ PER_PAGE = 20
 
 def _user():
     return current_user._get_current_object()
-
-
-def _status(code: int) -> int:
-    # htmx swaps only 2xx answers: a partial that carries an error message is sent as 200.
-    return 200 if is_partial() else code
 
 
 # --- checkout --------------------------------------------------------------------------------------------
@@ -64,7 +59,7 @@ def _checkout_page(review=None, form=None, contact_form=None, error=None, notice
         "orders/checkout.html", "orders/_checkout.html", review=review, contacts=contacts, form=form,
         contact_form=contact_form or ContactForm(formdata=None), error=error, notice=notice,
     )
-    return html, _status(status)
+    return html, error_status(status)
 
 
 @bp.get("/checkout")
@@ -87,7 +82,6 @@ def place_order():
             user, form.contact_id.data, form.idempotency_key.data, form.expected_total.data or None,
             order_link=links.order_page,
         )
-        db.session.commit()
     except services.PriceChanged as exc:
         db.session.rollback()
         review = services.review_checkout(user, decode_prices(form.seen.data))
@@ -109,7 +103,6 @@ def add_checkout_contact():
     if contact_form.validate():
         try:
             contact = add_contact(_user(), contact_form.to_data())
-            db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             field = getattr(contact_form, exc.field or "", None)
@@ -128,7 +121,6 @@ def add_checkout_contact():
 def adjust_cart():
     """Accept the shortages: lower quantities to what is in stock and drop what cannot be bought."""
     notes = fit_to_stock(_user())
-    db.session.commit()
     notice = " ".join(notes) or "Your cart already fits the stock."
     if not is_partial():
         flash(notice, "success")
@@ -195,7 +187,6 @@ def cancel_order(order_id: int):
     else:
         try:
             services.cancel_order(_user(), order_id, form.note.data or "", order_link=links.order_page)
-            db.session.commit()
         except NotFound:
             abort(404)
         except DomainError as exc:
@@ -217,5 +208,4 @@ def download_invoice(order_id: int):
         path = services.invoice_for(_user(), order_id)
     except NotFound:
         abort(404)
-    db.session.commit()  # remembers where the invoice went when it was rendered just now
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=f"invoice-{order_id}.pdf")

@@ -19,7 +19,7 @@ from flask_login import current_user
 from storefront.accounts.models import Role
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
-from storefront.htmx import is_partial, render_page_or_partial
+from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.orders import links
 from storefront.orders.models import OrderStatus
 from storefront.orders.status import STATUS_LABELS
@@ -43,11 +43,6 @@ def supplier_only(view):
 
 def _user():
     return current_user._get_current_object()
-
-
-def _status(code: int) -> int:
-    # htmx swaps only 2xx answers: a partial carrying an error message is sent as 200.
-    return 200 if is_partial() else code
 
 
 @bp.url_value_preprocessor
@@ -86,7 +81,6 @@ def toggle_accepting():
     if not form.validate():
         return _accepting_answer(services.shop_of(_user()), "The form expired; please try again.", "error")
     shop = services.set_accepting_orders(_user(), form.accepting.data == "1")
-    db.session.commit()
     notice = "Orders are accepted." if shop.accepting_orders else "Order acceptance is off: your goods cannot be bought."
     return _accepting_answer(shop, notice, "success")
 
@@ -106,7 +100,7 @@ def _import_form_page(form: ImportForm, status: int = 200, error: str | None = N
     limit = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"]
     html = render_page_or_partial("suppliers/import_new.html", "suppliers/_import_form.html", form=form,
                                   error=error, limit=limit)
-    return html, _status(status)
+    return html, error_status(status)
 
 
 @bp.get("/imports/new")
@@ -134,7 +128,6 @@ def create_import():
     except DomainError as error:
         db.session.rollback()
         return _import_form_page(form, error.status if error.status < 500 else 400, error.message)
-    db.session.commit()  # the job runs after this commit (in-process without Redis: right now)
     target = url_for("suppliers.show_import", import_id=job.id)
     if is_partial():
         return "", 204, {"HX-Redirect": target}
@@ -192,7 +185,6 @@ def start_export():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("suppliers.export_page"), 303)
     token = services.start_export(_user())
-    db.session.commit()
     return redirect(url_for("suppliers.show_export", token=token), 303)
 
 
@@ -232,7 +224,7 @@ def _part_page(part, form=None, error=None, notice=None, status=200):
         next_statuses=services.next_statuses(part), form=form or PartStatusForm(formdata=None),
         error=error, notice=notice,
     )
-    return html, _status(status)
+    return html, error_status(status)
 
 
 @bp.get("/orders/<id:order_id>")
@@ -257,7 +249,6 @@ def change_order_status(order_id: int):
             raise
         db.session.rollback()
         return _part_page(services.get_order_part(_user(), order_id), form, error.message, status=error.status)
-    db.session.commit()
     notice = f"Your part of order #{order_id} is now {STATUS_LABELS[part.status].lower()}."
     if is_partial():
         return _part_page(services.get_order_part(_user(), order_id), notice=notice)

@@ -31,6 +31,7 @@ from storefront.extensions import db, sock
 from storefront.security import current_session
 from storefront.support import services
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
+from storefront.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +112,9 @@ def check_handshake():
                 conversation = services.conversation_for(user, conversation_id)
             conversation_id = conversation.id
             channel = conversation_channel(current_app, conversation_id)
-        db.session.commit()
+        # Not committed here: a refusal is rolled back by the error handler, an accepted handshake (it may have
+        # opened the conversation) by the socket's first unit of work, together with the catch-up.
     except DomainError as error:
-        db.session.rollback()
         abort(error.status)
     g.support_socket = SocketTarget(user.id, user_session.id, channel, conversation_id, after)
 
@@ -172,8 +173,8 @@ def support_socket(ws):
     relay = Relay(ws)
     subscription = get_broker(current_app._get_current_object()).subscribe(target.channel, relay.deliver)
     try:
-        relay.catch_up(_missed(target))
-        db.session.commit()  # end the read transaction: an idle socket must not hold one open
+        with unit_of_work():  # and it ends the read transaction: an idle socket must not hold one open
+            relay.catch_up(_missed(target))
         while True:
             raw = ws.receive()
             if target.conversation_id is None:
@@ -213,33 +214,32 @@ def handle_frame(target: SocketTarget, raw: str | bytes | None) -> dict | None:
     """Store what one client frame asks for; answer with an error frame, or nothing (the echo is the answer)."""
     try:
         data = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile, deeply nested frame is malformed, not a crash
         data = None
     if not isinstance(data, dict):
         return _error("malformed", 'Send a JSON object such as {"body": "Hello"}.')
     try:
-        user, conversation = _load(target)
-        if "body" in data:
-            if not isinstance(data["body"], str):
-                return _error("malformed", "The body must be text.")
-            services.post_message(conversation, user, data["body"])
-        elif "read" in data:
-            if not isinstance(data["read"], int) or isinstance(data["read"], bool):
-                return _error("malformed", "read must be a message id.")
-            services.mark_read(conversation, user, data["read"])
-        else:
-            return _error("malformed", 'Send a JSON object such as {"body": "Hello"}.')
-        db.session.commit()  # the after-commit hook publishes: the sender gets its message back as the echo
+        # One unit of work per frame; its commit publishes (after-commit), so the sender gets the echo.
+        with unit_of_work():
+            user, conversation = _load(target)
+            if "body" in data:
+                if not isinstance(data["body"], str):
+                    return _error("malformed", "The body must be text.")
+                services.post_message(conversation, user, data["body"])
+            elif "read" in data:
+                if not isinstance(data["read"], int) or isinstance(data["read"], bool):
+                    return _error("malformed", "read must be a message id.")
+                services.mark_read(conversation, user, data["read"])
+            else:
+                return _error("malformed", 'Send a JSON object such as {"body": "Hello"}.')
         if "body" in data and not get_broker(current_app._get_current_object()).available:
             # Stored, but live delivery is interrupted (Redis away): say so rather than leave the sender waiting.
             return _error("reconnecting", "Reconnecting… Your message is saved and will be delivered shortly.")
     except DomainError as error:
-        db.session.rollback()
         return _error(error.code, error.message)
     except SessionEnded:
         raise
     except Exception:  # one bad frame (or a database hiccup) must not take the socket down
-        db.session.rollback()
         log.exception("support: storing a frame failed")
         return _error("unavailable", "The message could not be stored; try again.")
     return None

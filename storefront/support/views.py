@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from storefront.accounts.models import Role
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
-from storefront.htmx import is_partial, render_page_or_partial
+from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.security import roles_required, verified_required
 from storefront.support import services
 from storefront.support.forms import AskAboutOrderForm, MessageForm
@@ -72,7 +72,6 @@ def show_chat():
         chat = services.shopper_chat(current_user)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
     return _chat_page(chat, MessageForm(formdata=None), offered_order=offered, ask_form=AskAboutOrderForm())
 
 
@@ -87,7 +86,6 @@ def ask_about_order():
         services.get_or_open_conversation(current_user, form.order.data)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
     return redirect(url_for("support.show_chat"), 303)
 
 
@@ -101,7 +99,6 @@ def post_message():
     if form.validate_on_submit():
         try:
             services.send_from_shopper(current_user, form.body.data)
-            db.session.commit()
             if not is_partial():
                 return redirect(url_for("support.show_chat"), 303)
             form = MessageForm(formdata=None)
@@ -109,9 +106,7 @@ def post_message():
             db.session.rollback()
             form.body.errors = [*form.body.errors, error.message]
     chat = services.shopper_chat(current_user)
-    db.session.commit()
-    # A fragment with errors is still a 200 so HTMX swaps it in; the full page says 422.
-    return _chat_page(chat, form, 200 if is_partial() or not form.errors else 422)
+    return _chat_page(chat, form, error_status(422 if form.errors else 200))
 
 
 # --- the staff side ----------------------------------------------------------------------------------------------
@@ -125,7 +120,6 @@ def show_inbox():
     if which not in services.INBOX_FILTERS:
         which = "open"
     rows = services.inbox(current_user, which)
-    db.session.commit()
     return render_page_or_partial(
         "support/inbox.html", "support/_inbox.html", rows=rows, which=which, oob_launcher=is_partial()
     )
@@ -139,7 +133,6 @@ def show_conversation(conversation_id: int):
         chat = services.staff_chat(current_user, conversation_id)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
     return _chat_page(chat, MessageForm(formdata=None))
 
 
@@ -151,7 +144,6 @@ def reply_conversation(conversation_id: int):
     if form.validate_on_submit():
         try:
             services.send_from_staff(current_user, conversation_id, form.body.data)
-            db.session.commit()
             if not is_partial():
                 return redirect(url_for("support.show_conversation", conversation_id=conversation_id), 303)
             form = MessageForm(formdata=None)
@@ -164,8 +156,7 @@ def reply_conversation(conversation_id: int):
         chat = services.staff_chat(current_user, conversation_id)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
-    return _chat_page(chat, form, 200 if is_partial() or not form.errors else 422)
+    return _chat_page(chat, form, error_status(422 if form.errors else 200))
 
 
 def _act(conversation_id: int, action: str):
@@ -173,7 +164,6 @@ def _act(conversation_id: int, action: str):
         services.act_on_conversation(current_user, conversation_id, action)
     except DomainError as error:
         _domain_abort(error)
-    db.session.commit()
     return redirect(url_for("support.show_conversation", conversation_id=conversation_id), 303)
 
 

@@ -54,6 +54,7 @@ def test_each_feature_registers_its_periodic_jobs():
     assert schedule["relay_outbox"] == 60
     assert schedule["purge_unverified_accounts"] == 3600
     assert schedule["purge_refresh_tokens"] == 3600
+    assert schedule["purge_ended_sessions"] == 3600
     assert schedule["retry_due_deliveries"] == 30
 
 

@@ -157,6 +157,10 @@ class Config:
     # Server-side sessions: a sign-in without "remember me" ends after this long even if the browser stays open.
     SESSION_LIFETIME = timedelta(days=env_int("SESSION_LIFETIME_DAYS", 7))
     ACCOUNTS_MAIL_RATE_LIMIT = os.environ.get("ACCOUNTS_MAIL_RATE_LIMIT", "10 per hour")  # resend / reset e-mails
+    # Sign-ups per client address, pages and API alike. Looser than the mail limit: each sign-up mails a new,
+    # unused address once (it cannot be repeated at one victim), and a class or an office behind one address
+    # signs up together.
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "100 per hour")
     ACCOUNTS_CHECK_RATE_LIMIT = os.environ.get("ACCOUNTS_CHECK_RATE_LIMIT", "60 per minute")  # inline form checks
     ACCOUNTS_VERIFY_TOKEN_MAX_AGE = env_int("ACCOUNTS_VERIFY_TOKEN_MAX_AGE", 2 * 24 * 3600)
     ACCOUNTS_RESET_TOKEN_MAX_AGE = env_int("ACCOUNTS_RESET_TOKEN_MAX_AGE", 3600)

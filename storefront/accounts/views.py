@@ -86,6 +86,7 @@ def account_menu() -> dict:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
 def register():
     """Open a shopper or supplier account and send the verification e-mail."""
     if current_user.is_authenticated:

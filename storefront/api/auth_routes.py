@@ -1,9 +1,10 @@
 """/api/v1/auth: register, verify, log in, refresh, log out and reset a password — the accounts services, as JSON.
 
 Every endpoint is public (no token needed) and rate-limited per client address (API_AUTH_RATE_LIMIT, kept in
-Redis when configured, so the limit holds across processes); those that send e-mail also count against
-ACCOUNTS_MAIL_RATE_LIMIT, and failed log-ins against API_LOGIN_RATE_LIMIT and the log-in throttle of the pages
-(accounts/throttle.py: per account and client address). Each log-in is a server-side session (accounts/sessions.py).
+Redis when configured, so the limit holds across processes); sign-ups also count against REGISTER_RATE_LIMIT
+(as on the pages), the other e-mail sending ones against ACCOUNTS_MAIL_RATE_LIMIT, and failed log-ins against
+API_LOGIN_RATE_LIMIT and the log-in throttle of the pages (accounts/throttle.py: per account and client
+address). Each log-in is a server-side session (accounts/sessions.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def _login_failed(_response) -> bool:
 
 auth_limit = limiter.limit(_limit("API_AUTH_RATE_LIMIT"))
 mail_limit = limiter.limit(_limit("ACCOUNTS_MAIL_RATE_LIMIT"))
+register_limit = limiter.limit(_limit("REGISTER_RATE_LIMIT"))
 failed_login_limit = limiter.limit(_limit("API_LOGIN_RATE_LIMIT"), deduct_when=_login_failed)
 
 
@@ -136,7 +138,7 @@ class MessageSchema(ma.Schema):
 
 @blp.route("/register", methods=["POST"])
 @auth_limit
-@mail_limit
+@register_limit
 @public(blp)
 @errors(blp, 409, 429)
 @blp.arguments(RegisterSchema)

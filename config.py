@@ -139,7 +139,7 @@ class Config:
     JWT_ACCESS_TTL = env_int("JWT_ACCESS_TTL", 15 * 60)
     JWT_REFRESH_TTL = env_int("JWT_REFRESH_TTL", 14 * 24 * 3600)
     # Per client address on each /api/v1/auth endpoint; e-mail sending ones also use ACCOUNTS_MAIL_RATE_LIMIT.
-    API_AUTH_RATE_LIMIT = os.environ.get("API_AUTH_RATE_LIMIT", "30 per minute")
+    API_AUTH_RATE_LIMIT = os.environ.get("API_AUTH_RATE_LIMIT", "60 per minute")
     API_LOGIN_RATE_LIMIT = os.environ.get("API_LOGIN_RATE_LIMIT", "20 per 15 minutes")  # failed log-ins only
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"

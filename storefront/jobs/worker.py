@@ -20,7 +20,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask import Flask
 from flask_rq._job_class import FlaskJob  # flask-rq's job class: runs coroutine jobs too
@@ -206,33 +206,42 @@ def _sleep_unless_stopped(stop: threading.Event, seconds: float) -> None:
             signal.signal(sig, handler)
 
 
-def _scheduler_loop(app: Flask, queues: Sequence[str], outage: Outage, stop: threading.Event) -> None:
-    """RQ's scheduler loop (RQScheduler.work) on this thread, started again whenever Redis drops it."""
-    from rq.scheduler import RQScheduler
-
+def _keep_running(what: str, run: Callable[[], None], outage: Outage, stop: threading.Event) -> None:
+    """Call `run` (it returns once `stop` is set, or raises) again after every failure, with backoff; a lost
+    Redis is reported once per outage, anything else is logged with its traceback."""
     delay = 1.0
     while not stop.is_set():
-        scheduler = None
+        started = time.monotonic()
         try:
-            scheduler = RQScheduler(list(queues), connection=worker_redis(app.config["REDIS_URL"]))
-            scheduler.acquire_locks()
-            scheduler.register_birth()
-            while not stop.is_set():
-                if scheduler.should_reacquire_locks:
-                    scheduler.acquire_locks()
-                scheduler.heartbeat()
-                scheduler.enqueue_scheduled_jobs()
-                delay = 1.0
-                stop.wait(scheduler.interval)
-            scheduler.stop()
-            return
+            run()
         except Exception as exc:
             if is_redis_error(exc) or is_redis_error(exc.__context__):
                 outage.lost(exc)
             else:
-                log.exception("RQ's scheduler stopped; starting it again")
+                log.exception("%s stopped; starting it again", what)
+        if time.monotonic() - started > MAX_BACKOFF:
+            delay = 1.0  # it ran a good while: a new failure, not the same one again
         stop.wait(delay)
         delay = min(delay * 2, MAX_BACKOFF)
+
+
+def _scheduler_loop(app: Flask, queues: Sequence[str], outage: Outage, stop: threading.Event) -> None:
+    """RQ's scheduler loop (RQScheduler.work) on this thread, started again whenever Redis drops it."""
+    from rq.scheduler import RQScheduler
+
+    def run() -> None:
+        scheduler = RQScheduler(list(queues), connection=worker_redis(app.config["REDIS_URL"]))
+        scheduler.acquire_locks()
+        scheduler.register_birth()
+        while not stop.is_set():
+            if scheduler.should_reacquire_locks:
+                scheduler.acquire_locks()
+            scheduler.heartbeat()
+            scheduler.enqueue_scheduled_jobs()
+            stop.wait(scheduler.interval)
+        scheduler.stop()
+
+    _keep_running("RQ's scheduler", run, outage, stop)
 
 
 def _cron_loop(app: Flask, outage: Outage, stop: threading.Event) -> None:
@@ -243,21 +252,15 @@ def _cron_loop(app: Flask, outage: Outage, stop: threading.Event) -> None:
 
     with app.app_context():
         schedule = full_schedule()
-    delay = 1.0
-    while not stop.is_set():
-        try:
-            scheduler = CronScheduler(connection=worker_redis(app.config["REDIS_URL"]), name=f"storefront:{os.getpid()}")
-            scheduler._install_signal_handlers = lambda: None  # signals belong to the worker's main thread
-            for func, interval in schedule:
-                scheduler.register(func, queue_name="default", interval=interval)
-            scheduler.start()
-        except Exception as exc:
-            if is_redis_error(exc) or is_redis_error(exc.__context__):
-                outage.lost(exc)
-            else:
-                log.exception("the periodic scheduler stopped; starting it again")
-        stop.wait(delay)
-        delay = min(delay * 2, MAX_BACKOFF)
+
+    def run() -> None:
+        scheduler = CronScheduler(connection=worker_redis(app.config["REDIS_URL"]), name=f"storefront:{os.getpid()}")
+        scheduler._install_signal_handlers = lambda: None  # signals belong to the worker's main thread
+        for func, interval in schedule:
+            scheduler.register(func, queue_name="default", interval=interval)
+        scheduler.start()
+
+    _keep_running("the periodic scheduler", run, outage, stop)
 
 
 def serve_processes(app: Flask, queues: Sequence[str], processes: int, *, fork_all: bool = False,

@@ -465,8 +465,9 @@ def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | Non
     progress(92)
     if refresh:
         _refresh_search_text(refresh)
-    progress(96)
-    refresh_product_summaries(result.touched_products)  # the bulk writes above bypassed the ORM's hook
+    progress(94)
+    # The bulk writes above bypassed the ORM's hook. A chunk of summaries at a time: seconds on a large file.
+    refresh_product_summaries(result.touched_products, tick=Stage(progress, 94, 99).step)
     db.session.flush()
     progress(99)
     return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from flask import Flask, current_app
 
@@ -87,7 +88,7 @@ class Stage:
     once per chunk, and phases that follow one another keep it moving forward.
     """
 
-    def __init__(self, progress, start: int, end: int):
+    def __init__(self, progress: Callable[[int], None], start: int, end: int):
         self.progress, self.start, self.end = progress, start, end
 
     def step(self, done: int, total: int) -> None:

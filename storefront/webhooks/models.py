@@ -13,7 +13,6 @@ from storefront.extensions import db
 # A delivery's states (the vocabulary both the subscriptions and the sender use): queued (pending), an attempt
 # on its way (sending), waiting for its next attempt (retrying), then succeeded or failed for good.
 PENDING, SENDING, RETRYING, SUCCEEDED, FAILED = "pending", "sending", "retrying", "succeeded", "failed"
-BUSY = (PENDING, SENDING, RETRYING)  # still on its way: the back-office page keeps watching these
 
 
 class Webhook(TimestampMixin, db.Model):

@@ -10,13 +10,16 @@ as an ImportJob; a fresh child then runs only `run_import` — the real job: par
 RQ work-horse would, so its peak RSS is the worker's for that import. Then the same list is queued and imported
 again (unchanged). Reported: file size, wall time, SQL statements (an executemany batch counts once), statements
 that write catalog data (a PostgreSQL COPY counts once), peak RSS, and the re-import's time as a share of the
-first's. `--repeat N` runs each pair N times and reports medians (and the largest peak RSS).
+first's, and the longest wait between two moves of the progress bar ("gap s": what the supplier's page can show,
+from the job's reports to the live progress store). `--repeat N` runs each pair N times and reports medians (and
+the largest peak RSS).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import random
 import resource
@@ -116,6 +119,7 @@ def run(url: str, goods: int, import_id: int) -> dict:
     from sqlalchemy import event
 
     from storefront.extensions import db
+    from storefront.jobs import progress
     from storefront.suppliers import importer
     from storefront.suppliers.importer import run_import
     from storefront.suppliers.models import ImportJob, ImportState
@@ -131,15 +135,24 @@ def run(url: str, goods: int, import_id: int) -> dict:
             insert_rows(connection, table, rows)
 
         importer.insert_rows = counted_insert_rows
+        report, moves = progress.report, []
+
+        def timed_report(key, pct):  # when the bar moves, as the page polling the store would see it
+            moves.append(time.perf_counter())
+            report(key, pct)
+
+        progress.report = timed_report
         started = time.perf_counter()
         run_import(import_id)
         elapsed = time.perf_counter() - started
+        moves = [started, *moves, started + elapsed]
         job = db.session.get(ImportJob, import_id)
         assert job.state == ImportState.SUCCEEDED, job.errors[:3]
         data_writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "COPY"))
                        and "import_jobs" not in s and "import_payloads" not in s]
         return {"seconds": round(elapsed, 2), "statements": len(statements), "data_writes": len(data_writes),
                 "counts": [job.created_count, job.updated_count, job.unchanged_count, job.deactivated_count],
+                "gap_s": round(max(b - a for a, b in itertools.pairwise(moves)), 2), "moves": len(moves) - 2,
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
@@ -169,8 +182,8 @@ def main() -> None:
     if args.run:
         print(json.dumps(run(url, sizes[0], args.run)))
         return
-    print(f"{'goods':>8} {'YAML MB':>8} | {'import s':>8} {'stmts':>6} {'writes':>6} {'RSS MB':>6} | "
-          f"{'again s':>7} {'stmts':>6} {'writes':>6} {'RSS MB':>6} | {'again %':>7} | counts (1st | again)")
+    print(f"{'goods':>8} {'YAML MB':>8} | {'import s':>8} {'stmts':>6} {'writes':>6} {'RSS MB':>6} {'gap s':>5} | "
+          f"{'again s':>7} {'stmts':>6} {'writes':>6} {'RSS MB':>6} {'gap s':>5} | {'again %':>7} | counts (1st | again)")
     for goods in sizes:
         pairs = []
         for _ in range(args.repeat):
@@ -186,9 +199,9 @@ def main() -> None:
         first, again = (_median_run([pair[index] for pair in pairs]) for index in (0, 1))
         ratio = statistics.median(100 * again_run["seconds"] / first_run["seconds"] for first_run, again_run in pairs)
         print(f"{goods:>8,} {queued['yaml_mb']:>8} | {first['seconds']:>8} {first['statements']:>6} "
-              f"{first['data_writes']:>6} {first['peak_rss_mb']:>6} | {again['seconds']:>7} {again['statements']:>6} "
-              f"{again['data_writes']:>6} {again['peak_rss_mb']:>6} | {ratio:>6.0f}% | {first['counts']} | "
-              f"{again['counts']}")
+              f"{first['data_writes']:>6} {first['peak_rss_mb']:>6} {first['gap_s']:>5} | {again['seconds']:>7} "
+              f"{again['statements']:>6} {again['data_writes']:>6} {again['peak_rss_mb']:>6} {again['gap_s']:>5} | "
+              f"{ratio:>6.0f}% | {first['counts']} | {again['counts']}")
 
 
 def _median_run(runs: list[dict]) -> dict:

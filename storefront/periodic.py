@@ -11,6 +11,7 @@ import pkgutil
 from collections.abc import Callable
 from importlib import import_module
 from importlib.util import find_spec
+from pathlib import Path
 
 PeriodicJob = tuple[Callable[[], object], int]  # (job, seconds between runs)
 PERIODIC: list[PeriodicJob] = []
@@ -29,9 +30,9 @@ def every(seconds: int) -> Callable[[Callable[[], object]], Callable[[], object]
 
 def discover() -> list[PeriodicJob]:
     """Import every feature's `jobs` module (registering its periodic jobs); the registry, in order."""
-    import storefront
-
-    for module in pkgutil.iter_modules(storefront.__path__):
+    # The package's folder from this file, not `import storefront`: the registry must not depend on the app
+    # factory above it (the job system imports the registry, the factory imports the job system).
+    for module in pkgutil.iter_modules([str(Path(__file__).resolve().parent)]):
         name = f"storefront.{module.name}.jobs"
         if module.ispkg and find_spec(name) is not None:
             import_module(name)

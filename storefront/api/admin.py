@@ -155,7 +155,9 @@ class WebhookSchema(ma.Schema):
 class DeliverySchema(ma.Schema):
     id = ma.fields.Integer()
     event = ma.fields.String(metadata={"example": "order.created"})
-    state = ma.fields.String(metadata={"example": "succeeded"})
+    state = ma.fields.String(metadata={"enum": ["pending", "sending", "retrying", "succeeded", "failed"],
+                                       "description": "pending (queued) → sending → succeeded, or retrying → failed",
+                                       "example": "succeeded"})
     attempts = ma.fields.Integer()
     response_code = ma.fields.Integer(allow_none=True, metadata={"example": 200})
     error = ma.fields.String(allow_none=True)

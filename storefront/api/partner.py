@@ -47,7 +47,7 @@ class ImportSchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 17})
     state = ma.fields.Function(lambda job: API_STATES[job.state], metadata={
         "enum": list(API_STATES.values()), "example": "done"})
-    progress = ma.fields.Integer(metadata={"description": "0–100", "example": 100})
+    progress = ma.fields.Integer(attribute="current_progress", metadata={"description": "0–100", "example": 100})
     source_kind = ma.fields.String(metadata={"enum": ["file", "url"], "example": "file"})
     source = ma.fields.String(metadata={"description": "File name or URL", "example": "price-list.yaml"})
     counts = ma.fields.Function(lambda job: CountsSchema().dump(job), metadata={"example": {

@@ -15,7 +15,7 @@ A refresh rewrites only the rows whose summary really changed, so re-importing a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from itertools import chain
 from typing import NamedTuple, TypeVar
@@ -74,13 +74,17 @@ def summarise(sellable_offers: Sequence) -> Summary:
     )
 
 
-def refresh_product_summaries(product_ids: Iterable[int], connection: Connection | None = None) -> int:
-    """Recompute these products' summaries, writing only those that changed; returns how many changed."""
+def refresh_product_summaries(product_ids: Iterable[int], connection: Connection | None = None,
+                              tick: Callable[[int, int], None] | None = None) -> int:
+    """Recompute these products' summaries, writing only those that changed; returns how many changed.
+    `tick(done, total)` after each chunk lets a long job (an import) report progress."""
     connection = connection or db.session.connection()
     ids = sorted(set(product_ids))
     changed = 0
     for start in range(0, len(ids), CHUNK):
         changed += _refresh_chunk(connection, ids[start:start + CHUNK])
+        if tick:
+            tick(min(start + CHUNK, len(ids)), len(ids))
     return changed
 
 

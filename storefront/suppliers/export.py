@@ -2,7 +2,9 @@
 
 Small shops download it at once; for large ones (`SUPPLIER_EXPORT_SYNC_LIMIT` active goods and more) a job
 writes it to `SUPPLIER_EXPORT_DIR/shop-<id>/<token>.yaml` and the page offers the download when it is ready.
-The web process and the worker must share that folder (as they share the invoices folder).
+The web process and the worker must share that folder (as they share the invoices folder). While the job runs,
+its `<token>.pending` marker holds its percentage (a number, replaced atomically), moved per CHUNK goods read
+and written: a file there needs no database write (the job only reads) and no Redis, on every backend and mode.
 
 Only active offers are exported (deactivated goods are not on the supplier's list). A good's category is the
 shop's own category id that maps onto the product's shared category; the parameters come back with the type
@@ -12,10 +14,12 @@ they were imported with (int, float, bool or text).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flask import current_app
@@ -31,11 +35,13 @@ from storefront.catalog.models import (
 )
 from storefront.extensions import db
 from storefront.jobs import enqueue
-from storefront.suppliers.pricelist import dump_price_list, export_value
+from storefront.jobs.progress import Stage
+from storefront.suppliers.pricelist import dump_price_list_parts, export_value
 
 log = logging.getLogger(__name__)
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 KEEP_SECONDS = 24 * 3600
+CHUNK = 2000  # goods per progress step (and per piece of YAML written)
 
 
 def _number(amount):
@@ -48,6 +54,13 @@ def _number(amount):
 
 def price_list_yaml(shop: Shop) -> str:
     """The shop's active goods as a YAML price list."""
+    return "".join(price_list_parts(shop))
+
+
+def price_list_parts(shop: Shop, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+    """The price list in pieces of CHUNK goods; `progress(pct)` as the goods are read (0–50) and dumped (50–99)."""
+    progress = progress or (lambda _pct: None)
+    total = active_goods(shop)
     links = db.session.execute(
         select(ShopCategory.external_id, ShopCategory.name, ShopCategory.category_id)
         .where(ShopCategory.shop_id == shop.id).order_by(ShopCategory.external_id)
@@ -65,6 +78,8 @@ def price_list_yaml(shop: Shop) -> str:
         .order_by(OfferParameter.offer_id, Parameter.name)
     ):
         parameters[offer_id][name] = export_value(value, value_type)
+    progress(10)
+    reading = Stage(progress, 10, 50)
     goods = []
     for row in db.session.execute(
         select(Offer.id, Offer.external_id, Offer.model, Offer.price, Offer.price_rrc, Offer.quantity,
@@ -80,8 +95,15 @@ def price_list_yaml(shop: Shop) -> str:
         if row.id in parameters:
             good["parameters"] = parameters[row.id]
         goods.append(good)
+        if len(goods) % CHUNK == 0:
+            reading.step(len(goods), total)
+    progress(50)
     categories = [{"id": link.external_id, "name": link.name} for link in links]
-    return dump_price_list(shop.name, categories, goods)
+    writing = Stage(progress, 50, 99)
+    # The first piece is the head (shop, categories); each next one CHUNK goods.
+    for number, piece in enumerate(dump_price_list_parts(shop.name, categories, goods, CHUNK)):
+        yield piece
+        writing.step(number * CHUNK, len(goods))
 
 
 def active_goods(shop: Shop) -> int:
@@ -125,6 +147,35 @@ def export_state(shop: Shop, token: str) -> str | None:
     return None
 
 
+def export_progress(shop: Shop, token: str) -> int:
+    """The percentage of a pending export (0 until its job starts); 100 once ready."""
+    if not TOKEN.match(token or ""):
+        return 0
+    folder = _folder(shop.id)
+    if (folder / f"{token}.yaml").exists():
+        return 100
+    try:
+        text = (folder / f"{token}.pending").read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return max(0, min(100, int(text))) if text.isdigit() else 0
+
+
+class _ProgressFile:
+    """Writes the export's percentage into its pending marker: written aside, then renamed over it, so a reader
+    sees the old number or the new one, never half of one; a marker already gone (finished) stays gone."""
+
+    def __init__(self, folder: Path, token: str):
+        self.marker, self.aside, self.last = folder / f"{token}.pending", folder / f"{token}.pending-next", -1
+
+    def __call__(self, pct: int) -> None:
+        if pct <= self.last or not self.marker.exists():
+            return
+        self.last = pct
+        self.aside.write_text(str(pct), encoding="ascii")
+        os.replace(self.aside, self.marker)
+
+
 def export_path(shop: Shop, token: str) -> Path | None:
     return _folder(shop.id) / f"{token}.yaml" if export_state(shop, token) == "ready" else None
 
@@ -134,9 +185,10 @@ def run_export(shop_id: int, token: str) -> None:
     folder = _folder(shop_id)
     shop = db.session.get(Shop, shop_id)
     try:
-        text = price_list_yaml(shop)
         partial = folder / f"{token}.part"
-        partial.write_text(text, encoding="utf-8")
+        with partial.open("w", encoding="utf-8") as out:
+            for piece in price_list_parts(shop, _ProgressFile(folder, token)):
+                out.write(piece)
         partial.replace(folder / f"{token}.yaml")
     except Exception:
         log.exception("price-list export %s for shop %s failed", token, shop_id)

@@ -17,9 +17,10 @@ twice. All offers are compared and all products looked up before the first offer
 see the shop as it was before the import.
 
 `run_import(import_id)` is the background job: fetch (URL) or read (upload), parse, apply, record the counts
-and every problem on the ImportJob. Progress goes to the job row in separate short transactions, so the
-page sees it while the import's own transaction is still open (on SQLite, whose single writer is the import,
-only between phases); the counts and the data commit together.
+and every problem on the ImportJob. Progress moves per chunk of every phase; it goes to the live progress store
+(storefront/jobs/progress.py), which the page reads on both backends, and to the job row in separate short
+transactions where the database allows (on SQLite, whose single writer is the import, only between phases);
+the counts and the data commit together.
 """
 
 from __future__ import annotations
@@ -61,9 +62,11 @@ from storefront.catalog.summary import refresh_product_summaries
 from storefront.database import insert_rows, one_of, utcnow
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
+from storefront.jobs import progress as live_progress
 from storefront.jobs.heap import collector_paused
+from storefront.jobs.progress import Stage
 from storefront.suppliers.fetch import fetch_price_list
-from storefront.suppliers.models import ImportJob, ImportPayload, ImportState
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportState, progress_key
 from storefront.suppliers.pricelist import (
     Good,
     Limits,
@@ -104,9 +107,14 @@ def _one_of(column: QueryableAttribute, values: list) -> ColumnElement[bool]:
     return one_of(column, values, db.session.get_bind().dialect.name)
 
 
-def _insert(model: type, rows: Iterable[dict]) -> None:
+def _insert(model: type, rows: Iterable[dict], tick: Callable[[int], None] | None = None) -> None:
+    """Insert in CHUNK-row batches; `tick(rows so far)` after each, so a long insert reports as it goes."""
+    done = 0
     for batch in chunks(rows):
         insert_rows(db.session.connection(), model.__table__, batch)
+        done += len(batch)
+        if tick:
+            tick(done)
 
 
 def limits() -> Limits:
@@ -258,11 +266,14 @@ def _vanished(shop: Shop, goods: list[Good]) -> list[tuple[int, int]]:
     return [(offer_id, product_id) for offer_id, external_id, product_id in rows if external_id not in in_file]
 
 
-def _compare(shop: Shop, goods: list[Good]) -> _Plan:
+def _compare(shop: Shop, goods: list[Good], stage: Stage) -> _Plan:
     """Compare the file with the shop's offers CHUNK goods at a time: only one chunk's rows are ever loaded."""
     plan = _Plan()
+    done = 0
     for batch in chunks(goods):
         _compare_chunk(shop, batch, plan)
+        done += len(batch)
+        stage.step(done, len(goods))
     plan.vanished = _vanished(shop, goods)
     return plan
 
@@ -284,9 +295,11 @@ def _products_named(names: set[str]) -> tuple[dict[tuple[str, str], int], dict[s
     return by_model, by_name
 
 
-def _resolve_products(goods: list[Good], mapping: dict[int, int]) -> tuple[dict[tuple[str, str], int], set[int]]:
+def _resolve_products(goods: list[Good], mapping: dict[int, int],
+                      stage: Stage) -> tuple[dict[tuple[str, str], int], set[int]]:
     """{(name, model): product id} for these goods, by name (+ model), creating products for new names."""
     by_model, by_name = _products_named({good.name for good in goods})
+    stage.step(1, 3)
     resolved: dict[tuple[str, str], int | None] = {}
     # New products: one per new name, in the category of its first good, searchable by its goods' models.
     first: dict[str, Good] = {}
@@ -303,7 +316,7 @@ def _resolve_products(goods: list[Good], mapping: dict[int, int]) -> tuple[dict[
             for name, good in first.items())
     # Inserted in bulk (no RETURNING: with ordered rows SQLite falls back to one INSERT per row, and a COPY has
     # none), then the ids by name. Only names no product had are inserted, so the names find exactly the new rows.
-    _insert(Product, rows)
+    _insert(Product, rows, lambda done: stage.step(1 + done / len(first), 3))
     for batch in chunks(list(first)):
         for product_id, name in db.session.execute(
             select(Product.id, Product.name).where(_one_of(Product.name, batch)).order_by(Product.id)
@@ -400,7 +413,7 @@ def _parameter_owners(shop: Shop, replaced: list[_Change], new: list[Good]) -> I
             yield offer_id, by_external[external_id]
 
 
-def _write_parameters(shop: Shop, replaced: list[_Change], new: list[Good]) -> None:
+def _write_parameters(shop: Shop, replaced: list[_Change], new: list[Good], stage: Stage) -> None:
     """Replace the parameters of offers whose parameters changed; add those of `new` goods (each has some)."""
     for batch in chunks([change.offer_id for change in replaced]):
         db.session.execute(delete(OfferParameter).where(_one_of(OfferParameter.offer_id, batch)))
@@ -408,7 +421,8 @@ def _write_parameters(shop: Shop, replaced: list[_Change], new: list[Good]) -> N
     ids = _ids_by_name(Parameter, names, create=True)
     rows = ({"offer_id": offer_id, "parameter_id": ids[name], "value": value, "value_type": kind}
             for offer_id, good in _parameter_owners(shop, replaced, new) for name, value, kind in good.parameters)
-    _insert(OfferParameter, rows)
+    total = sum(len(change.good.parameters) for change in replaced) + sum(len(good.parameters) for good in new)
+    _insert(OfferParameter, rows, lambda done: stage.step(done, total))
 
 
 def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | None = None) -> ImportResult:
@@ -420,32 +434,42 @@ def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | Non
             "nothing was imported.", field="shop")])
     _lock_shop(shop)
     mapping = _map_categories(shop, price_list)
-    plan = _compare(shop, price_list.goods)
-    progress(45)
-    products, created_products = _resolve_products(plan.needs_product, mapping)
-    progress(55)
+    # The percentage moves per chunk of every phase (CHUNK goods or rows), so even a 40,000-goods file reports
+    # every second or two; the slices follow the phases' usual share of the time.
+    plan = _compare(shop, price_list.goods, Stage(progress, 35, 50))
+    products, created_products = _resolve_products(plan.needs_product, mapping, Stage(progress, 50, 60))
+    progress(60)
 
     result = ImportResult(created=len(plan.new), unchanged=plan.unchanged, deactivated=len(plan.vanished))
     refresh = _tally(plan, products, created_products, result)
     # Writes, each a set-based statement (executemany batches): nothing at all when nothing changed.
     now = utcnow()
+    stage, done, total = Stage(progress, 60, 70), 0, len(plan.changed) + len(plan.vanished)
     for batch in chunks(_offer_updates(plan.changed, products, now)):
         db.session.execute(update(Offer), batch)
+        done += len(batch)
+        stage.step(done, total)
     for batch in chunks([offer_id for offer_id, _ in plan.vanished]):
         db.session.execute(update(Offer).where(_one_of(Offer.id, batch)).values(is_active=False, updated_at=now)
                            .execution_options(synchronize_session=False))
+        done += len(batch)
+        stage.step(done, total)
     progress(70)
-    _insert(Offer, _new_offers(shop, plan.new, products))
+    stage = Stage(progress, 70, 80)
+    _insert(Offer, _new_offers(shop, plan.new, products), lambda done: stage.step(done, len(plan.new)))
     progress(80)
     replaced = [change for change in plan.changed if change.parameters]
     with_parameters = [good for good in plan.new if good.parameters]
     if replaced or with_parameters:
-        _write_parameters(shop, replaced, with_parameters)
-    progress(90)
+        _write_parameters(shop, replaced, with_parameters, Stage(progress, 80, 92))
+    progress(92)
     if refresh:
         _refresh_search_text(refresh)
-    refresh_product_summaries(result.touched_products)  # the bulk writes above bypassed the ORM's hook
+    progress(94)
+    # The bulk writes above bypassed the ORM's hook. A chunk of summaries at a time: seconds on a large file.
+    refresh_product_summaries(result.touched_products, tick=Stage(progress, 94, 99).step)
     db.session.flush()
+    progress(99)
     return result
 
 
@@ -453,19 +477,26 @@ def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | Non
 
 
 class _ProgressWriter:
-    """Writes ImportJob.progress in its own short transaction, so the page can watch a running import."""
+    """Reports a running import's percentage: always to the live progress store (jobs/progress.py), which the
+    page reads on either backend, and to ImportJob.progress in its own short transaction whenever the database
+    allows one — on SQLite not during the apply phase, whose transaction holds the only write lock (committing
+    the apply in chunks instead would give up all-or-nothing)."""
 
     def __init__(self, import_id: int):
         self.import_id = import_id
+        self.key = progress_key(import_id)
         self.last = -1
         # SQLite has one writer at a time: while the import's transaction writes, a second one would wait.
         self.concurrent = db.engine.dialect.name != "sqlite"
         self.applying = False
 
     def __call__(self, pct: int) -> None:
-        if pct <= self.last or (self.applying and not self.concurrent):
+        if pct <= self.last:
             return
         self.last = pct
+        live_progress.report(self.key, pct)
+        if self.applying and not self.concurrent:
+            return
         with db.engine.begin() as connection:
             connection.execute(
                 update(ImportJob.__table__)
@@ -554,7 +585,9 @@ def _run_import(import_id: int) -> None:
         if not isinstance(exc, DomainError):
             log.exception("price-list import %s failed", import_id)
         _finish_failed(import_id, exc)
+        live_progress.clear(progress_key(import_id))
         return
+    live_progress.clear(progress_key(import_id))  # the row now says 100 (committed above)
     if result.touched_products:
         invalidate_catalog(product_ids=result.touched_products)
 

@@ -21,6 +21,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront.accounts.models import enum_values
 from storefront.database import TimestampMixin, UTCDateTime
 from storefront.extensions import db
+from storefront.jobs import progress as live_progress
+
+
+def progress_key(import_id: int) -> str:
+    """The import's key in the live progress store (storefront/jobs/progress.py)."""
+    return f"import:{import_id}"
 
 
 class ImportState(str, enum.Enum):
@@ -57,6 +63,14 @@ class ImportJob(TimestampMixin, db.Model):
     stored_payload: Mapped[ImportPayload | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     # The uploaded YAML, kept until the job has run (None for a URL import, and once it has run).
     payload = association_proxy("stored_payload", "text", creator=lambda text: ImportPayload(text=text))
+
+    @property
+    def current_progress(self) -> int:
+        """The percentage to show: while running, the live one the job reports (on SQLite the row cannot be
+        written during the apply phase), never below what the row says."""
+        if self.state != ImportState.RUNNING:
+            return self.progress
+        return max(self.progress, live_progress.read(progress_key(self.id)) or 0)
 
     __table_args__ = (
         CheckConstraint("source_kind IN ('file', 'url')", name="source_kind_known"),

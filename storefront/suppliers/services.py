@@ -209,6 +209,18 @@ def export_state(user: User, token: str) -> str:
     return state
 
 
+@dataclass(frozen=True)
+class ExportStatus:
+    state: str  # "pending", "ready" or "failed"
+    progress: int  # 0..100, moved by the job as it reads and writes the goods
+
+
+def export_status(user: User, token: str) -> ExportStatus:
+    """An export's state and percentage; another shop's (or an unknown) export is NotFound."""
+    state = export_state(user, token)
+    return ExportStatus(state, export.export_progress(shop_of(user), token))
+
+
 def export_download(user: User, token: str) -> tuple[Path, str]:
     """(path, download name) of a finished export; Conflict while it is still being written."""
     shop = _acting_shop(user)

@@ -191,9 +191,10 @@ def start_export():
 @bp.get("/export/<token>")
 @supplier_only
 def show_export(token: str):
-    """Show an export job: waiting, then the download link."""
-    state = services.export_state(_user(), token)
-    return render_page_or_partial("suppliers/export_job.html", "suppliers/_export_job.html", token=token, state=state)
+    """Show an export job: its percentage while it runs, then the download link."""
+    status = services.export_status(_user(), token)
+    return render_page_or_partial("suppliers/export_job.html", "suppliers/_export_job.html", token=token,
+                                  state=status.state, progress=status.progress)
 
 
 @bp.get("/export/<token>/file")

@@ -1,9 +1,11 @@
 """Sending one webhook delivery: a signed JSON POST, the result recorded, failures retried with backoff.
 
-Each run of `deliver_webhook` makes at most one attempt. A failed attempt (network error, timeout, non-2xx
-answer) leaves the delivery "retrying" until WEBHOOK_MAX_ATTEMPTS is reached, then "failed"; nothing else in
-the shop is touched (the order that raised the event stays as it is). `retry_due_deliveries` (a periodic job)
-re-queues retrying deliveries once their backoff — WEBHOOK_BACKOFF seconds, doubled per attempt — has passed.
+Each run of `deliver_webhook` makes at most one attempt. While it is on its way the delivery is "sending" (so
+the back-office page shows queued → sending → succeeded/failed live). A failed attempt (network error, timeout,
+non-2xx answer) leaves the delivery "retrying" until WEBHOOK_MAX_ATTEMPTS is reached, then "failed"; nothing
+else in the shop is touched (the order that raised the event stays as it is). `retry_due_deliveries` (a periodic
+job) re-queues retrying deliveries once their backoff — WEBHOOK_BACKOFF seconds, doubled per attempt — has
+passed, and "sending" ones whose attempt was abandoned (its worker died) once their claim is stale.
 
 Signature: `X-Storefront-Signature: sha256=<hex>` is HMAC-SHA256 with the subscription's secret over
 `<X-Storefront-Timestamp>.<raw body>`; receivers recompute it and reject stale timestamps (replays).
@@ -19,13 +21,13 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from storefront.database import utcnow
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
 from storefront.outbound import Client, FetchError, FetchTimeout
-from storefront.webhooks.models import FAILED, PENDING, RETRYING, SUCCEEDED, WebhookDelivery
+from storefront.webhooks.models import FAILED, PENDING, RETRYING, SENDING, SUCCEEDED, WebhookDelivery
 
 log = logging.getLogger(__name__)
 USER_AGENT = "Storefront-Webhooks/1"
@@ -63,6 +65,15 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
 
 
+def claim_lease() -> timedelta:
+    """How long a "sending" claim holds: well past the longest attempt, so only a dead worker's claim expires."""
+    return timedelta(seconds=2 * float(current_app.config.get("WEBHOOK_TIMEOUT", 5)) + 30)
+
+
+def _abandoned(delivery: WebhookDelivery, now: datetime) -> bool:
+    return delivery.state == SENDING and (delivery.delivered_at or delivery.created_at) < now - claim_lease()
+
+
 def next_attempt_at(delivery: WebhookDelivery) -> datetime | None:
     """When a retrying delivery is due again (counted from its last attempt)."""
     if delivery.state != RETRYING:
@@ -79,12 +90,15 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tup
 
 
 def _claim(delivery: WebhookDelivery) -> bool:
-    """Take the next attempt (attempts + 1) unless another run took it first: a job delivered twice sends once."""
+    """Take the next attempt (attempts + 1, "sending", committed so the page shows it) unless another run took it
+    first: a job delivered twice sends once. An abandoned "sending" claim (see `claim_lease`) may be taken over."""
+    now = utcnow()
+    takeable = or_(WebhookDelivery.state.in_((PENDING, RETRYING)),
+                   and_(WebhookDelivery.state == SENDING, WebhookDelivery.delivered_at < now - claim_lease()))
     result = db.session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.attempts == delivery.attempts,
-               WebhookDelivery.state.in_((PENDING, RETRYING)))
-        .values(attempts=WebhookDelivery.attempts + 1)
+        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.attempts == delivery.attempts, takeable)
+        .values(attempts=WebhookDelivery.attempts + 1, state=SENDING, delivered_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -96,6 +110,8 @@ def deliver_webhook(delivery_id: int) -> str:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.state in (SUCCEEDED, FAILED):
         return delivery.state if delivery else "gone"
+    if delivery.state == SENDING and not _abandoned(delivery, utcnow()):
+        return SENDING  # another run's attempt is on its way
     due = next_attempt_at(delivery)
     if due is not None and due > utcnow():
         return delivery.state  # an early duplicate; the sweeper sends it when due
@@ -133,12 +149,14 @@ def deliver_webhook(delivery_id: int) -> str:
 
 
 def retry_due_deliveries(now: datetime | None = None) -> int:
-    """Periodic: queue every retrying delivery whose backoff has passed; returns how many."""
+    """Periodic: queue every retrying delivery whose backoff has passed, and every abandoned "sending" one;
+    returns how many."""
     now = now or utcnow()
     candidates = db.session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.state == RETRYING).order_by(WebhookDelivery.id).limit(1000)
+        select(WebhookDelivery).where(WebhookDelivery.state.in_((RETRYING, SENDING)))
+        .order_by(WebhookDelivery.id).limit(1000)
     ).all()
-    due = [d for d in candidates if (next_attempt_at(d) or now) <= now]
+    due = [d for d in candidates if _abandoned(d, now) or (d.state == RETRYING and (next_attempt_at(d) or now) <= now)]
     for delivery in due:
         enqueue_durable(deliver_webhook, queue="default", delivery_id=delivery.id)
     db.session.commit()

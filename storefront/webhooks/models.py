@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront.database import TimestampMixin, UTCDateTime, utcnow
 from storefront.extensions import db
 
-# A delivery's states (the vocabulary both the subscriptions and the sender use).
-PENDING, RETRYING, SUCCEEDED, FAILED = "pending", "retrying", "succeeded", "failed"
+# A delivery's states (the vocabulary both the subscriptions and the sender use): queued (pending), an attempt
+# on its way (sending), waiting for its next attempt (retrying), then succeeded or failed for good.
+PENDING, SENDING, RETRYING, SUCCEEDED, FAILED = "pending", "sending", "retrying", "succeeded", "failed"
 
 
 class Webhook(TimestampMixin, db.Model):

@@ -29,11 +29,11 @@ from storefront.suppliers.pricelist.validation import (
     parameter_value,
     validate,
 )
-from storefront.suppliers.pricelist.writer import dump_price_list, export_value
+from storefront.suppliers.pricelist.writer import dump_price_list, dump_price_list_parts, export_value
 
 __all__ = [
     "MAX_ERRORS", "MAX_ID", "MAX_PRICE", "MAX_QUANTITY", "CategoryRow", "Good", "Limits", "PriceList",
-    "PriceListInvalid", "Problem", "Wrong", "decode", "dump_price_list", "export_value", "parameter_value",
+    "PriceListInvalid", "Problem", "Wrong", "decode", "dump_price_list", "dump_price_list_parts", "export_value", "parameter_value",
     "parse_price_list", "utf8_size", "validate",
 ]
 

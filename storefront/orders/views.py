@@ -23,7 +23,7 @@ from storefront.cart.services import fit_to_stock
 from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.htmx import error_status, is_partial, render_page_or_partial
-from storefront.orders import links, services
+from storefront.orders import access, links, services
 from storefront.orders.forms import (
     CancelForm,
     PlaceOrderForm,
@@ -141,8 +141,11 @@ def _order_or_404(order_id: int):
 @bp.get("/<id:order_id>/thanks")
 @login_required
 def show_thanks(order_id: int):
-    """Thank the shopper and give the order number."""
-    order = _order_or_404(order_id)
+    """Thank the shopper and give the order number (their own order only: it shows their e-mail and total)."""
+    try:
+        order = access.own_order(_user(), order_id)
+    except NotFound:
+        abort(404)
     return render_page_or_partial("orders/thanks.html", "orders/_thanks.html", order=order)
 
 

@@ -40,6 +40,10 @@ def pending(session: Session | None = None) -> int:
 
 
 def _run_pending(session: Session) -> None:
+    # SQLAlchemy sends after_commit for a released SAVEPOINT too; the outer transaction has not committed yet
+    # (its rows are invisible to a worker, and on SQLite a job on another connection would wait for its lock).
+    if session.in_nested_transaction():
+        return
     callbacks = session.info.pop(PENDING_KEY, None)
     for callback in callbacks or ():
         try:

@@ -35,6 +35,18 @@ def test_a_savepoint_rollback_keeps_the_outer_work(session):
     assert ran == ["outer"]
 
 
+def test_a_released_savepoint_is_not_the_commit(session):
+    """SQLAlchemy signals after_commit for a SAVEPOINT's release too: the work must wait for the real commit."""
+    ran = []
+    after_commit(lambda: ran.append("before"))
+    with session.begin_nested():
+        ShopFactory()
+        after_commit(lambda: ran.append("inside"))
+    assert ran == [] and pending() == 2
+    session.commit()
+    assert ran == ["before", "inside"]
+
+
 def test_a_failing_callback_is_logged_and_the_others_still_run(session, caplog):
     ran = []
 

@@ -12,6 +12,7 @@ import pytest
 from flask import abort
 from sqlalchemy import func, select, text
 
+from storefront.accounts import sessions
 from storefront.cart import services as cart_services
 from storefront.cart.models import CartItem
 from storefront.catalog.models import Category
@@ -24,6 +25,7 @@ from storefront.support.sockets import SocketTarget, handle_frame
 from storefront.unit_of_work import commit_even_on, unit_of_work
 from tests.api.conftest import bearer, tokens_for  # noqa: F401 - the API's token fixture
 from tests.factories import CategoryFactory, ConversationFactory, OfferFactory, UserFactory
+from tests.orders.order_helpers import start_session
 
 HX = {"HX-Request": "true"}
 
@@ -160,8 +162,8 @@ def test_the_error_page_renders_after_a_failed_statement(app, client, caplog, sw
 def chat(session):
     user = UserFactory()
     conversation = ConversationFactory(shopper=user)
-    session.commit()
-    return SocketTarget(user.id, user.session_version, "test", conversation.id, None)
+    key = start_session(user)  # the socket checks its server-side session on every frame
+    return SocketTarget(user.id, sessions.find_live(key=key).id, "test", conversation.id, None)
 
 
 def test_each_socket_message_is_its_own_unit_of_work(chat):

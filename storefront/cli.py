@@ -97,6 +97,25 @@ def relay_command(everything: bool) -> None:
     click.echo(f"relayed {relay_outbox(everything)} message(s)")
 
 
+@click.group("accounts")
+def accounts_group() -> None:
+    """Account housekeeping."""
+
+
+@accounts_group.command("purge-unverified")
+@click.option("--days", type=int, default=None, help="Age in days (default: ACCOUNTS_PURGE_UNVERIFIED_DAYS).")
+@with_appcontext
+def purge_unverified_command(days: int | None) -> None:
+    """Delete accounts still unverified after the configured number of days (for cron)."""
+    from datetime import timedelta
+
+    from storefront.accounts.services import purge_unverified
+
+    removed = purge_unverified(timedelta(days=days) if days is not None else None)
+    db.session.commit()  # a command is its own unit of work
+    click.echo(f"removed {removed} unverified account(s)")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (seed_demo_command, create_staff_command, worker_command, jobs_group):
+    for command in (seed_demo_command, create_staff_command, worker_command, jobs_group, accounts_group):
         app.cli.add_command(command)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 
-import click
 from flask import (
     Blueprint,
     abort,
@@ -540,17 +539,3 @@ def too_large(error: RequestEntityTooLarge):
         f"{services.MAX_NAME} characters). Please go back and shorten it."
     )
     return render_template("accounts/problem.html", title="Too much text", message=message), 413
-
-
-# --- command line ---------------------------------------------------------------------------------------
-
-
-@bp.cli.command("purge-unverified")
-@click.option("--days", type=int, default=None, help="Age in days (default: ACCOUNTS_PURGE_UNVERIFIED_DAYS).")
-def purge_unverified_command(days: int | None) -> None:
-    """Delete accounts still unverified after the configured number of days (for cron)."""
-    from datetime import timedelta
-
-    removed = services.purge_unverified(timedelta(days=days) if days is not None else None)
-    db.session.commit()  # a command is its own unit of work
-    click.echo(f"removed {removed} unverified account(s)")

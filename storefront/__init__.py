@@ -105,8 +105,12 @@ def _tune_sqlite(app: Flask) -> None:
     """WAL and a busy timeout let SQLite serve a threaded server; foreign keys are off there by default."""
     from sqlalchemy import event
 
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite"):
         return
+    # The listener must not capture `app`: the engine lives in a WeakKeyDictionary keyed by the app, and a
+    # value that refers back to its key keeps every app (and its whole object graph) alive.
+    file_backed = uri not in ("sqlite://", "sqlite:///:memory:")
     with app.app_context():
         engine = ext.db.engine
 
@@ -115,7 +119,7 @@ def _tune_sqlite(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
-            if app.config["SQLALCHEMY_DATABASE_URI"] not in ("sqlite://", "sqlite:///:memory:"):
+            if file_backed:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()

@@ -19,6 +19,7 @@ RUN pip install -r requirements.txt
 RUN groupadd --system storefront \
     && useradd --system --gid storefront --create-home --home-dir /home/storefront --shell /usr/sbin/nologin storefront
 COPY . .
+RUN pybabel compile -q -d storefront/translations
 RUN mkdir -p instance && chown storefront:storefront instance
 USER storefront
 

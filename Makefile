@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench-help worker clean
+.PHONY: run test lint bench-help worker clean translations messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,15 +19,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 ## run: install, migrate, seed demo data the first time, serve http://127.0.0.1:5000 (SQLite, jobs in-process)
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	@mkdir -p instance
 	@if [ ! -f instance/.demo-seeded ]; then $(FLASK) seed-demo && touch instance/.demo-seeded; fi
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## test: install dev requirements and run every test (SQLite + PostgreSQL + Redis + Chromium when present)
-test: $(VENV)/.dev
-	$(BIN)/pytest
+test: $(VENV)/.dev translations
+	$(BIN)/pytest -n 2
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check storefront tests bench migrations/env.py config.py wsgi.py
@@ -35,6 +35,15 @@ lint: $(VENV)/.dev
 ## worker: run background jobs from Redis (needs REDIS_URL)
 worker: $(VENV)/.runtime
 	$(FLASK) worker
+
+## translations: compile the catalogs (storefront/translations/*/LC_MESSAGES/messages.po → .mo)
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -q -d storefront/translations
+
+## messages: collect every marked string from the code and templates into the catalogs (then translate the .po)
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel extract -q -F babel.cfg -k lazy_gettext -k _l --no-location -o storefront/translations/messages.pot .
+	$(BIN)/pybabel update -q --no-location --width 120 -i storefront/translations/messages.pot -d storefront/translations
 
 clean:
 	rm -rf $(VENV) instance/storefront.db* instance/.demo-seeded instance/mail

@@ -81,7 +81,7 @@ def _check_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import storefront.models  # noqa: F401 - every model mapped before anything queries
-    from storefront import converters, headers, htmx, input_guard, jobs, security, unit_of_work
+    from storefront import converters, headers, htmx, i18n, input_guard, jobs, security, unit_of_work
 
     converters.init_app(app)
     input_guard.init_app(app)
@@ -93,6 +93,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     ext.csrf.init_app(app)
     ext.mail.init_app(app)
+    i18n.init_app(app)
     ext.sock.init_app(app)
     ext.api.init_app(app)
     ext.limiter.init_app(app)

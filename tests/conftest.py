@@ -23,8 +23,17 @@ from storefront.extensions import db
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = [b.strip() for b in os.environ.get("STOREFRONT_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", "storefront_test")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+# `make test` runs the suite in two processes (pytest-xdist): each has a database, a Redis db and ports of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(XDIST_WORKER[2:]) if XDIST_WORKER.startswith("gw") else 0
+PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", "storefront_test") + (f"_{XDIST_WORKER}" if XDIST_WORKER else "")
+_REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_TEST_URL = _REDIS_BASE.rsplit("/", 1)[0] + f"/{int(_REDIS_BASE.rsplit('/', 1)[1]) + WORKER_INDEX}"
+
+
+def worker_port(port: int) -> int:
+    """A fixed port for a test's own server, shifted per xdist worker so two workers never share it."""
+    return port + 10 * WORKER_INDEX
 REDIS_OWNER_KEY = "storefront:test-suite-owns-this-db"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -37,6 +46,15 @@ def missing_service(reason: str):
 
 
 def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # once, in the main process: the pages need compiled catalogs
+        from babel.messages.frontend import compile_catalog
+
+        command = compile_catalog()
+        command.initialize_options()
+        command.directory = str(Path(__file__).resolve().parent.parent / "storefront" / "translations")
+        command.quiet = True
+        command.finalize_options()
+        command.run()
     config.addinivalue_line("markers", "postgresql: runs only against PostgreSQL")
     config.addinivalue_line("markers", "sqlite: runs only against SQLite")
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")

@@ -16,10 +16,10 @@ import pytest
 
 from storefront import create_app
 from storefront.extensions import db
-from tests.conftest import missing_service
+from tests.conftest import missing_service, worker_port
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN_REDIS_PORT = int(os.environ.get("TEST_JOBS_REDIS_PORT", "6393"))
+OWN_REDIS_PORT = worker_port(int(os.environ.get("TEST_JOBS_REDIS_PORT", "6393")))
 
 
 def wait_until(condition, timeout: float = 60.0, every: float = 0.1, what: str = "the condition"):

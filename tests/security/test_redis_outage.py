@@ -22,10 +22,11 @@ from storefront.models import Message
 from storefront.support import services
 from tests.factories import PASSWORD, UserFactory
 from tests.orders.order_helpers import login
+from tests.conftest import worker_port
 from tests.support.conftest import cookie_header
 
-OWN_PORT = 6396
-NOBODY_PORT = 6397  # never started: "Redis is down" from the first request on
+OWN_PORT = worker_port(6396)
+NOBODY_PORT = worker_port(6397)  # never started: "Redis is down" from the first request on
 
 
 def _listening(port: int) -> bool:

@@ -20,9 +20,9 @@ from storefront.accounts.models import User
 from storefront.extensions import db, limiter
 from storefront.models import Message
 from storefront.support import services
+from tests.conftest import worker_port
 from tests.factories import PASSWORD, UserFactory
 from tests.orders.order_helpers import login
-from tests.conftest import worker_port
 from tests.support.conftest import cookie_header
 
 OWN_PORT = worker_port(6396)

@@ -7,6 +7,7 @@ rate limits then count in this process, and the chat says "reconnecting" instead
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -25,8 +26,8 @@ from tests.factories import PASSWORD, UserFactory
 from tests.orders.order_helpers import login
 from tests.support.conftest import cookie_header
 
-OWN_PORT = worker_port(6396)
-NOBODY_PORT = worker_port(6397)  # never started: "Redis is down" from the first request on
+OWN_PORT = worker_port(int(os.environ.get("TEST_OUTAGE_REDIS_PORT", "6396")))
+NOBODY_PORT = OWN_PORT + 1  # never started: "Redis is down" from the first request on
 
 
 def _listening(port: int) -> bool:

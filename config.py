@@ -94,6 +94,11 @@ class Config:
     SUPPLIER_URL_ALLOWLIST = env_list("SUPPLIER_URL_ALLOWLIST")
     SUPPLIER_EXPORT_SYNC_LIMIT = env_int("SUPPLIER_EXPORT_SYNC_LIMIT", 5000)
     SUPPLIER_EXPORT_DIR = os.environ.get("SUPPLIER_EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    # Photos (storefront/media): stored under MEDIA_ROOT, served from /media/. Price lists' photo URLs are fetched
+    # with the URL imports' allowlist, each within MEDIA_FETCH_TIMEOUT seconds and MEDIA_MAX_BYTES.
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(INSTANCE_DIR / "media"))
+    MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 10 * 1024 * 1024)
+    MEDIA_FETCH_TIMEOUT = env_int("MEDIA_FETCH_TIMEOUT", 10)
     # Outgoing webhooks: receivers must be public addresses (the price-list rules) unless allowlisted; each
     # delivery gets WEBHOOK_TIMEOUT seconds, and failures are retried WEBHOOK_BACKOFF s later, doubling each time.
     WEBHOOK_URL_ALLOWLIST = env_list("WEBHOOK_URL_ALLOWLIST")

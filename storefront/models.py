@@ -14,6 +14,7 @@ from storefront.catalog.models import (
     product_extra_categories,
 )
 from storefront.jobs.models import OutboxMessage
+from storefront.media.models import MediaAsset, MediaSource, OfferImage
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
 from storefront.suppliers.models import ImportJob, ImportPayload, ImportState
 from storefront.support.models import Conversation, Message
@@ -21,7 +22,7 @@ from storefront.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "ImportJob", "ImportPayload", "ImportState",
-    "Message", "Offer", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus",
+    "MediaAsset", "MediaSource", "Message", "Offer", "OfferImage", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus",
     "OutboxMessage", "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "UserSession", "Webhook",
     "WebhookDelivery", "product_extra_categories",
 ]

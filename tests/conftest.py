@@ -127,6 +127,7 @@ def app(database_url, tmp_path):
     app = create_app(
         "testing",
         {"SQLALCHEMY_DATABASE_URI": database_url, "MAIL_FILE_DIR": str(tmp_path / "mail"),
+         "MEDIA_ROOT": str(tmp_path / "media"),
          "STOREFRONT_TEST_BACKEND": database_url.split(":", 1)[0]},
     )
 

@@ -219,6 +219,7 @@ class CartLine:
     quantity: int
     available: int
     problem: str | None = None  # why this line cannot be checked out as it is
+    photo: str | None = None  # the product's picture (a media asset hash)
 
     @property
     def line_total(self) -> Decimal:
@@ -320,7 +321,7 @@ def get_cart(owner: Owner) -> CartSummary:
             CartLine(
                 item_id=item.id, offer_id=offer.id, product_id=offer.product_id, product_name=offer.product.name,
                 model=offer.model, price=offer.price, quantity=item.quantity, available=offer.quantity,
-                problem=line_problem(offer, item.quantity),
+                problem=line_problem(offer, item.quantity), photo=offer.product.photo_hash,
             )
         )
     for group in groups.values():

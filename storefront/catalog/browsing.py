@@ -47,10 +47,12 @@ from storefront.catalog.summary import Summary, best_offer, summarise
 from storefront.database import Money
 from storefront.domain_errors import NotFound
 from storefront.extensions import db
+from storefront.media.models import OfferImage
 
 MAX_SEARCH_TERMS = 8
 MAX_FACET_VALUES = 30
 RELATED_LIMIT = 4
+MAX_PHOTOS = 8  # in a product's gallery
 
 
 # ---------------------------------------------------------------------------------------------------- results
@@ -83,6 +85,7 @@ class ProductCard:
     in_stock: bool
     best_offer_id: int  # what "add to cart" buys: the cheapest offer in stock, else the cheapest
     created_at: datetime
+    photo: str | None = None  # the card's picture: a media asset hash (storefront/media)
 
     @property
     def discounted(self) -> bool:
@@ -166,6 +169,7 @@ class ProductDetail:
     is_active: bool
     offers: tuple[ProductOffer, ...]  # sellable offers only, cheapest first
     parameters: tuple[tuple[str, tuple[str, ...]], ...]  # name → the values its offers state
+    photos: tuple[str, ...] = ()  # media asset hashes: the product's own photo, then its offers' (gallery)
 
     @property
     def available(self) -> bool:
@@ -181,6 +185,7 @@ class RelatedProduct:
     id: int
     name: str
     best_price: Decimal
+    photo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +274,7 @@ def _products_on_sale(on_product, on_offer, *columns, with_category: bool = Fals
 PAGE_COLUMNS = (
     Product.id, Product.name, Product.category_id, Category.name.label("category"), Product.created_at,
     Product.best_offer_id, Product.best_price, Product.best_price_rrc, Product.offer_count, Product.in_stock,
+    Product.photo_hash,
 )
 # Each sort as (column, descending) pairs, the id last so pages never overlap; indexes on products serve them.
 SORT_KEYS = {
@@ -384,6 +390,7 @@ def _card(row, summary: Summary) -> ProductCard:
         id=row.id, name=row.name, category_id=row.category_id, category=row.category,
         best_price=summary.best_price, price_rrc=summary.best_price_rrc, offer_count=summary.offer_count,
         in_stock=summary.in_stock, best_offer_id=summary.best_offer_id, created_at=row.created_at,
+        photo=row.photo_hash,
     )
 
 
@@ -493,7 +500,7 @@ def product_page(product_id: int) -> ProductPage:
 
 def _product_detail(product_id: int) -> ProductDetail:
     row = db.session.execute(
-        select(Product.id, Product.name, Product.description, Product.is_active,
+        select(Product.id, Product.name, Product.description, Product.is_active, Product.photo_hash,
                Category.id.label("category_id"), Category.name.label("category"), Category.is_active.label("category_active"))
         .join(Category, Category.id == Product.category_id)
         .where(Product.id == product_id)
@@ -516,11 +523,20 @@ def _product_detail(product_id: int) -> ProductDetail:
         .order_by(Parameter.name, OfferParameter.value)
     ):
         parameters[name].append(value)
+    photos = [row.photo_hash] if row.photo_hash else []
+    for (asset_hash,) in db.session.execute(
+        select(OfferImage.asset_hash).join(Offer, Offer.id == OfferImage.offer_id)
+        .where(Offer.product_id == product_id, Offer.is_active)
+        .order_by(Offer.price, Offer.id, OfferImage.position)
+    ):
+        if asset_hash not in photos:
+            photos.append(asset_hash)
     return ProductDetail(
         id=row.id, name=row.name, description=row.description,
         category=CategoryRef(row.category_id, row.category, row.category_active), is_active=row.is_active,
         offers=tuple(ProductOffer(*offer) for offer in offers),
         parameters=tuple((name, tuple(sorted(values, key=_facet_sort_key))) for name, values in parameters.items()),
+        photos=tuple(photos[:MAX_PHOTOS]),
     )
 
 
@@ -528,7 +544,7 @@ def _related(product: ProductDetail) -> tuple[RelatedProduct, ...]:
     if not product.category.is_active:
         return ()
     rows = db.session.execute(
-        select(Product.id, Product.name, Product.best_price)
+        select(Product.id, Product.name, Product.best_price, Product.photo_hash)
         .where(Product.on_sale, Product.category_id == product.category.id, Product.id != product.id)
         .order_by(Product.name, Product.id)
         .limit(RELATED_LIMIT)

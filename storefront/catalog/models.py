@@ -96,6 +96,8 @@ class Product(TimestampMixin, db.Model):
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Soft delete by staff: off the catalog (a direct link says "unavailable"); offers and orders stay.
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    # The card's photo (storefront/media): set by staff, or by an import when the product has none yet.
+    photo_hash: Mapped[str | None] = mapped_column(ForeignKey("media_assets.hash", ondelete="SET NULL"))
 
     # What the catalog's cards show, kept by `catalog.summary` whenever offers, shops, the product or its
     # category change, so a list reads one indexed row per product instead of aggregating every offer.

@@ -36,6 +36,7 @@ from storefront.catalog.models import (
 from storefront.extensions import db
 from storefront.jobs import enqueue
 from storefront.jobs.progress import Stage
+from storefront.media.models import OfferImage
 from storefront.suppliers.pricelist import dump_price_list_parts, export_value
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,12 @@ def price_list_parts(shop: Shop, progress: Callable[[int], None] | None = None) 
         .order_by(OfferParameter.offer_id, Parameter.name)
     ):
         parameters[offer_id][name] = export_value(value, value_type)
+    images: dict[int, list[str]] = defaultdict(list)
+    for offer_id, url in db.session.execute(
+        select(OfferImage.offer_id, OfferImage.url).join(Offer, Offer.id == OfferImage.offer_id)
+        .where(Offer.shop_id == shop.id, Offer.is_active).order_by(OfferImage.offer_id, OfferImage.position)
+    ):
+        images[offer_id].append(url)
     progress(10)
     reading = Stage(progress, 10, 50)
     goods = []
@@ -94,6 +101,10 @@ def price_list_parts(shop: Shop, progress: Callable[[int], None] | None = None) 
         good.update(name=row.name, price=_number(row.price), price_rrc=_number(row.price_rrc), quantity=row.quantity)
         if row.id in parameters:
             good["parameters"] = parameters[row.id]
+        if row.id in images:
+            good["image"] = images[row.id][0]
+            if len(images[row.id]) > 1:
+                good["images"] = images[row.id][1:]
         goods.append(good)
         if len(goods) % CHUNK == 0:
             reading.step(len(goods), total)

@@ -67,6 +67,7 @@ from storefront.jobs.heap import collector_paused
 from storefront.jobs.progress import Stage
 from storefront.suppliers.fetch import fetch_price_list
 from storefront.suppliers.models import ImportJob, ImportPayload, ImportState, progress_key
+from storefront.suppliers.photos import fetch_photos, link_photos
 from storefront.suppliers.pricelist import (
     Good,
     Limits,
@@ -571,14 +572,20 @@ def _run_import(import_id: int) -> None:
             write_progress(15)
         price_list = parse_price_list(payload or "", limits())
         payload = None  # the text is no longer needed: free it before the apply phase
+        write_progress(30)
+        # Photos are downloaded before the write transaction and kept (content-addressed) even if it fails.
+        photos, warnings = fetch_photos(price_list.goods)
+        db.session.commit()
         write_progress(35)
         write_progress.applying = True
         result = apply_price_list(db.session.get(Shop, shop_id), price_list, write_progress)
+        result.touched_products |= link_photos(shop_id, price_list.goods, photos)
         _drop_payload(import_id)
         job = _fresh_job(import_id)
         job.state, job.progress, job.finished_at = ImportState.SUCCEEDED, 100, utcnow()
         job.created_count, job.updated_count = result.created, result.updated
         job.unchanged_count, job.deactivated_count = result.unchanged, result.deactivated
+        job.warnings = warnings
         db.session.commit()
     except Exception as exc:
         db.session.rollback()

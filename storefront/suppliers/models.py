@@ -55,6 +55,8 @@ class ImportJob(TimestampMixin, db.Model):
     unchanged_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     deactivated_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     errors: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    # Problems that did not stop the import (a photo that could not be fetched), in the errors' shape.
+    warnings: Mapped[list] = mapped_column(JSON, nullable=False, default=list, server_default="[]")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

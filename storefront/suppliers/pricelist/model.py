@@ -18,6 +18,7 @@ class Limits:
     max_goods: int = 200_000
     max_categories: int = 10_000
     max_parameters: int = 100  # per good
+    max_images: int = 10  # per good
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Good:
     quantity: int
     # (name, value as text, value_type) sorted by name: what OfferParameter stores, comparable as a whole.
     parameters: tuple[tuple[str, str, str], ...] = ()
+    images: tuple[str, ...] = ()  # photo URLs: `image` first, then `images`, as written (http/https)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from storefront.outbound import FetchError, check_url
 from storefront.suppliers.pricelist.model import (
     MAX_ERRORS,
     STREAMED,
@@ -33,7 +34,8 @@ CENT = Decimal("0.01")
 LENGTHS = {"shop": 200, "category": 200, "name": 300, "model": 200, "parameter": 200, "value": 500}
 TOP_KEYS = {"shop", "categories", "goods"}
 CATEGORY_KEYS = {"id", "name"}
-GOOD_KEYS = frozenset({"id", "category", "model", "name", "price", "price_rrc", "quantity", "parameters"})
+GOOD_KEYS = frozenset({"id", "category", "model", "name", "price", "price_rrc", "quantity", "parameters", "image",
+                       "images"})
 GOOD_REQUIRED = ("id", "category", "name", "price", "quantity")  # reported missing in this order
 _REQUIRED_SET = frozenset(GOOD_REQUIRED)
 
@@ -197,6 +199,35 @@ def _parameter(key: Any, value: Any, problems: list) -> tuple[str, str, str] | N
     return (name, text, kind)
 
 
+def _images(entry: dict, problems: list, limits: Limits) -> tuple[str, ...]:
+    """The good's photo URLs (`image`, then `images`), each an http(s) URL; duplicates dropped."""
+    raw: list[tuple[str, Any]] = []
+    if entry.get("image") is not None:
+        raw.append(("image", entry["image"]))
+    more = entry.get("images")
+    if more is not None:
+        if not isinstance(more, list):
+            problems.append(("images must be a list of URLs", "images"))
+        else:
+            raw += [(f"images.{index}", value) for index, value in enumerate(more)]
+    urls: list[str] = []
+    for where, value in raw:
+        if not isinstance(value, str):
+            problems.append(("a photo must be given by its URL (text)", where))
+            continue
+        try:
+            url = check_url(value).url
+        except FetchError as exc:
+            problems.append((exc.message, where))
+            continue
+        if url not in urls:
+            urls.append(url)
+    if len(urls) > limits.max_images:
+        problems.append((f"more than {limits.max_images} photos", "images"))
+        return ()
+    return tuple(urls)
+
+
 def _categories(raw: Any, out: _Collector, limits: Limits) -> list[CategoryRow]:
     if raw is None:
         raw = []
@@ -272,6 +303,7 @@ def _good(entry: Any, index: int, out: _Collector, limits: Limits) -> tuple[int 
             except ValueError as exc:
                 problems.append((str(exc), key))
     parameters = _parameters(entry.get("parameters"), problems, out, limits)
+    images = _images(entry, problems, limits) if "image" in keys or "images" in keys else ()
     if problems:
         item = f"item #{index}" if external_id is None else f"item {external_id}"
         for message, field_name in problems:
@@ -282,6 +314,7 @@ def _good(entry: Any, index: int, out: _Collector, limits: Limits) -> tuple[int 
     return external_id, Good(
         external_id=external_id, category_id=values["category"], name=values["name"], model=values.get("model", ""),
         price=price, price_rrc=values.get("price_rrc", price), quantity=values["quantity"], parameters=parameters,
+        images=images,
     )
 
 

@@ -97,7 +97,7 @@ class Config:
     # Photos (storefront/media): stored under MEDIA_ROOT, served from /media/. Price lists' photo URLs are fetched
     # with the URL imports' allowlist, each within MEDIA_FETCH_TIMEOUT seconds and MEDIA_MAX_BYTES.
     MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(INSTANCE_DIR / "media"))
-    MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 10 * 1024 * 1024)
+    MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 8 * 1024 * 1024)  # under MAX_CONTENT_LENGTH: uploads fit
     MEDIA_FETCH_TIMEOUT = env_int("MEDIA_FETCH_TIMEOUT", 10)
     # Outgoing webhooks: receivers must be public addresses (the price-list rules) unless allowlisted; each
     # delivery gets WEBHOOK_TIMEOUT seconds, and failures are retried WEBHOOK_BACKOFF s later, doubling each time.

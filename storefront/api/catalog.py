@@ -10,8 +10,9 @@ delete categories and products.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
+from flask_smorest.fields import Upload
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
@@ -20,6 +21,7 @@ from storefront.api.blueprint import AfterCommit, Blueprint
 from storefront.api.docs import errors, public
 from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.catalog import browsing, editing, filters
+from storefront.media.services import media_url
 from storefront.pagination import page_of
 
 categories = Blueprint("categories", __name__, url_prefix="/api/v1/categories", description="Catalog categories.")
@@ -75,6 +77,10 @@ class ProductCardSchema(ma.Schema):
     in_stock = ma.fields.Boolean(metadata={"example": True})
     best_offer_id = ma.fields.Integer(metadata={"example": 51})
     created_at = ma.fields.DateTime(metadata={"example": "2025-01-31T12:00:00+00:00"})
+    photo_url = ma.fields.Function(
+        lambda card: media_url(card.photo, 320, external=True) if card.photo else None,
+        metadata={"type": "string", "nullable": True, "description": "The card's 320 px photo, on the shop's own origin"},
+    )
 
 
 class FacetValueSchema(ma.Schema):
@@ -127,6 +133,17 @@ class OfferSchema(ma.Schema):
     quantity = ma.fields.Integer(metadata={"example": 14})
 
 
+class ImageSchema(ma.Schema):
+    url = ma.fields.Function(lambda asset: media_url(asset, 800, external=True), metadata={
+        "type": "string", "example": "https://shop.example/media/9f86…/800.webp"})
+    thumbnail_url = ma.fields.Function(lambda asset: media_url(asset, 320, external=True), metadata={
+        "type": "string", "example": "https://shop.example/media/9f86…/320.webp"})
+
+
+class PhotoUploadSchema(ma.Schema):
+    photo = Upload(required=True, metadata={"description": "JPEG, PNG, WebP or GIF"})
+
+
 class ProductSchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 17})
     name = ma.fields.String(metadata={"example": "Смартфон Apple iPhone XS Max 512GB (золотистый)"})
@@ -135,6 +152,8 @@ class ProductSchema(ma.Schema):
     is_active = ma.fields.Boolean(metadata={"example": True})
     available = ma.fields.Boolean(metadata={"description": "Some offer is on sale", "example": True})
     offers = ma.fields.List(ma.fields.Nested(OfferSchema), metadata={"description": "On sale now, cheapest first"})
+    images = ma.fields.List(ma.fields.Nested(ImageSchema), attribute="photos", metadata={
+        "description": "Photos served by the shop itself (800 px and 320 px WebP): its own photo, then the offers'"})
     parameters = ma.fields.Function(
         lambda product: {name: list(values) for name, values in product.parameters},
         metadata={"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
@@ -312,3 +331,16 @@ class ProductById(MethodView):
             editing.delete_product(product_id, actor=current_api_user())
         else:
             editing.set_product_active(product_id, False)
+
+
+@products.route("/<id:product_id>/photo")
+class ProductPhoto(MethodView):
+    @auth_required(products, Role.STAFF)
+    @errors(products, 400, 404)
+    @products.arguments(PhotoUploadSchema, location="files")
+    @products.response(200, ProductSchema)
+    def put(self, files, product_id):
+        """Upload or replace a product's own photo (staff; multipart field `photo`, an image Pillow can read)."""
+        data = files["photo"].stream.read(current_app.config["MEDIA_MAX_BYTES"] + 1)
+        editing.set_product_photo(product_id, data, actor=current_api_user())
+        return AfterCommit(lambda: _detail(product_id))

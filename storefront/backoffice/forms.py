@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
+    FileField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -99,6 +101,10 @@ class ProductForm(Form):
     description = TextAreaField("Description", [Optional(), Length(max=20_000)])
     category_id = SelectField("Main category", coerce=int, choices=[], validate_choice=False,
                               validators=[InputRequired("Choose a category.")])
+
+
+class ProductPhotoForm(ActionForm):
+    photo = FileField(_l("Photo (JPEG, PNG, WebP or GIF)"))  # checked by the service: Pillow decides
 
 
 class AssignSupplierForm(ActionForm):

@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront import policy
@@ -38,6 +39,7 @@ from storefront.backoffice.forms import (
     OrderFilterForm,
     ProductFilterForm,
     ProductForm,
+    ProductPhotoForm,
     RoleForm,
     StatusForm,
     SwitchForm,
@@ -338,6 +340,7 @@ def list_products():
 
 def _product_page(product_id: int, form: ProductForm | None = None, error=None, notice=None, status=200):
     product = catalog_reports.get_product(product_id)
+    db.session.refresh(product)  # after a photo change, what was stored
     if form is None:
         form = ProductForm(formdata=None, obj=product)
     form.category_id.choices = _category_choices(blank=False)
@@ -535,3 +538,15 @@ def list_audit():
                                      date_from=form.date_from.data, date_to=form.date_to.data)
     page = audit.list_entries(_user(), filters, _page_number(form))
     return _page("audit", "audit", status=200 if valid else 400, form=form, page=page)
+
+
+@bp.post("/products/<id:product_id>/photo")
+def upload_product_photo(product_id: int):
+    """Upload or replace a product's photo (size and type limits; Pillow decides what is an image)."""
+    form = ProductPhotoForm()
+    upload = request.files.get("photo")
+    limit = current_app.config["MEDIA_MAX_BYTES"]
+    data = upload.stream.read(limit + 1) if upload else b""
+    return _act(lambda: catalog.set_product_photo(product_id, data, actor=_user()),
+                _("The photo was saved."), url_for("backoffice.edit_product", product_id=product_id),
+                lambda **kw: _product_page(product_id, **kw), form)

@@ -16,6 +16,8 @@ from storefront.catalog.models import Category, Offer, Product, ShopCategory, pr
 from storefront.catalog.search_text import refresh_search_text
 from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
+from storefront.media.services import store_image
+from storefront.policy import require_staff
 
 
 def _clean_name(name: str, *, limit: int = 200) -> str:
@@ -158,3 +160,15 @@ def delete_product(product_id: int, actor=None) -> None:
     invalidate_catalog_after_commit(product_ids=[product.id])
     db.session.delete(product)
     db.session.flush()
+
+
+def set_product_photo(product_id: int, data: bytes, actor) -> Product:
+    """Upload or replace a product's own photo (staff): the card's picture and the first of its gallery.
+    Only a real image within MEDIA_MAX_BYTES passes (InvalidImage, field "image", otherwise)."""
+    require_staff(actor)
+    product = _get(Product, product_id, "product", "product")
+    product.photo_hash = store_image(data).hash
+    db.session.flush()
+    record(actor, "product.photo", "product", product.id, {"photo": product.photo_hash})
+    invalidate_catalog_after_commit(product_ids=[product.id])
+    return product

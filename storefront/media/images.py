@@ -55,8 +55,9 @@ def process(data: bytes, max_bytes: int) -> Processed:
                 picture = ImageOps.exif_transpose(image).convert("RGBA")
     except InvalidImage:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            SyntaxError, ValueError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidImage("The image has too many pixels.", field="image") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidImage("The file is not an image that can be read.", field="image") from None
     resized = {}
     for size in SIZES:

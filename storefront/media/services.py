@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.media.images import InvalidImage, process
@@ -36,9 +37,9 @@ class Photo:
         return url_for("media.serve", key=self.key(size))
 
 
-def media_url(asset_hash: str, size: int | None = 320) -> str:
+def media_url(asset_hash: str, size: int | None = 320, external: bool = False) -> str:
     """The shop's own URL of a resized copy (320 or 800 px) of a stored image."""
-    return url_for("media.serve", key=resized_key(asset_hash, size or 800))
+    return url_for("media.serve", key=resized_key(asset_hash, size or 800), _external=external)
 
 
 def resized_key(asset_hash: str, size: int) -> str:
@@ -94,9 +95,9 @@ def known_sources(urls: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for start in range(0, len(urls), 500):
         batch = urls[start:start + 500]
-        found.update(db.session.execute(
-            db.select(MediaSource.url, MediaSource.asset_hash).where(MediaSource.url.in_(batch))
-        ).tuples())
+        found.update((url, digest) for url, digest in db.session.execute(
+            select(MediaSource.url, MediaSource.asset_hash).where(MediaSource.url.in_(batch))
+        ))
     return found
 
 
@@ -122,7 +123,5 @@ def photos_by_hash(hashes: Iterable[str]) -> dict[str, Photo]:
     wanted = sorted(set(hashes))
     if not wanted:
         return {}
-    rows = db.session.execute(
-        db.select(MediaAsset.hash, MediaAsset.original_type).where(MediaAsset.hash.in_(wanted))
-    ).tuples()
+    rows = db.session.execute(select(MediaAsset.hash, MediaAsset.original_type).where(MediaAsset.hash.in_(wanted)))
     return {digest: Photo(digest, _extension(kind)) for digest, kind in rows}

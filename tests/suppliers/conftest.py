@@ -18,6 +18,7 @@ class PriceListServer(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.files: dict[str, bytes] = {"/technopark.yaml": (DEMO / "technopark.yaml").read_bytes()}
+        self.types: dict[str, str] = {}  # path → Content-Type when not a price list (photos)
         self.requests: list[tuple[str, dict]] = []
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
@@ -43,7 +44,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests.append((self.path, dict(self.headers)))
         path, _, query = self.path.partition("?")
         if path in self.server.files:
-            return self._send(200, self.server.files[path])
+            return self._send(200, self.server.files[path], self.server.types.get(path, "application/x-yaml"))
         if path == "/html":
             return self._send(200, b"<!doctype html><html><body>Log in</body></html>", "text/html; charset=utf-8")
         if path == "/html-as-text":

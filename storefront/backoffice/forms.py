@@ -14,7 +14,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from storefront.accounts.models import Role
 from storefront.forms import Form
@@ -116,11 +116,17 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def at_least_one(_form, field) -> None:
+    if not field.data:
+        raise StopValidation(_l("Choose at least one event."))
+
+
 class WebhookForm(Form):
     url = StringField("URL", [InputRequired("Enter the receiver's URL."), Length(max=1000)],
                       render_kw={"placeholder": "https://erp.example.com/hooks/storefront", "inputmode": "url"})
-    events = MultiCheckboxField("Events", choices=list(EVENTS.items()),
-                                validators=[InputRequired("Choose at least one event.")])
+    # At least one overall, checked on the server: InputRequired would mark every checkbox `required`, and a
+    # browser would then insist on all of them.
+    events = MultiCheckboxField("Events", choices=list(EVENTS.items()), validators=[at_least_one])
     secret = StringField("Secret (leave empty to generate one)", [Optional(), Length(max=200)])
 
 

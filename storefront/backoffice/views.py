@@ -242,8 +242,10 @@ def _user_action(user_id: int, change: Callable[[], object], done: str, form, de
 def change_user_role(user_id: int):
     """Give an account another role (never your own)."""
     form = RoleForm()
+    label = {"shopper": _("Shopper"), "supplier": _("Supplier"), "staff": _("Staff")}.get(form.role.data or "", "")
+    # The notice names the role now held, so it can never report a change that did not happen.
     return _user_action(user_id, lambda: management.update_user(_user(), user_id, role=Role(form.role.data)),
-                        "The role was changed.", form)
+                        _("The role is now %(role)s.", role=label), form)
 
 
 @bp.post("/users/<id:user_id>/verify")

@@ -45,6 +45,9 @@ class NotEnoughStock(Conflict):
         self.offer_id = offer_id
         self.available = available
         self.requested = requested
+        # The API's error shape says how many there are, as checkout's out_of_stock does.
+        self.errors = {"quantity": [message],
+                       "items": [{"offer_id": offer_id, "available": available, "requested": requested}]}
 
 
 # --- the "can this be bought right now" rule ---------------------------------------------------------------

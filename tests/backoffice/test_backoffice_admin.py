@@ -46,7 +46,7 @@ def test_change_role_verify_and_deactivate(staff_client, session, client):
     session.commit()
     answer = staff_client.post(f"/staff/users/{user.id}/role", data={"role": "staff"}, headers=HX)
     assert answer.status_code == 200 and f'id="user-{user.id}"' in answer.get_data(as_text=True)
-    assert "The role was changed" in answer.get_data(as_text=True)
+    assert "The role is now Staff." in answer.get_data(as_text=True)
     assert staff_client.post(f"/staff/users/{user.id}/verify", headers=HX).status_code == 200
     version = session.get(User, user.id).session_version
     answer = staff_client.post(f"/staff/users/{user.id}/active", data={"value": "0"})

@@ -31,7 +31,16 @@ def test_out_of_stock_cards_show_no_quantity_box(client, session):
     card = html[html.index('class="product-card"'):]
     card = card[:card.index("</li>")]
     assert "Пусто" in card and 'name="quantity"' not in card and "<form" not in card
-    assert 'class="sold-out"' in card
+    assert 'class="sold-out"' in card and "Out of stock" in card
+
+
+def test_the_new_strings_speak_russian(app, client, session):
+    product = ProductFactory(name="Пусто", category=CategoryFactory())
+    OfferFactory(product=product, shop=ShopFactory(accepting_orders=True), quantity=0)
+    session.commit()
+    app.config["STOREFRONT_LOCALE"] = "ru"
+    html = client.get(f"/product/{product.id}").get_data(as_text=True)
+    assert 'aria-label="Фотографии"' in html and "Нет в наличии" in html and ">Меню</summary>" in html
 
 
 def test_checkout_places_the_button_after_the_address_form(client, session):

@@ -7,6 +7,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storefront.domain_errors import DomainError
@@ -36,18 +37,18 @@ class Processed:
 def process(data: bytes, max_bytes: int) -> Processed:
     """The original as given plus its resized copies; InvalidImage (field "image") when it is not a usable image."""
     if not data:
-        raise InvalidImage("The file is empty.", field="image")
+        raise InvalidImage(_("The file is empty."), field="image")
     if len(data) > max_bytes:
-        raise InvalidImage(f"The image is larger than the limit of {max_bytes:,} bytes.", field="image")
+        raise InvalidImage(_("The image is larger than the limit of %(limit)s bytes.", limit=f"{max_bytes:,}"), field="image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 kind = probe.format
                 if kind not in FORMATS:
-                    raise InvalidImage("Only JPEG, PNG, WebP and GIF images can be used.", field="image")
+                    raise InvalidImage(_("Only JPEG, PNG, WebP and GIF images can be used."), field="image")
                 if probe.width * probe.height > MAX_PIXELS:
-                    raise InvalidImage("The image has too many pixels.", field="image")
+                    raise InvalidImage(_("The image has too many pixels."), field="image")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.seek(0)
@@ -56,9 +57,9 @@ def process(data: bytes, max_bytes: int) -> Processed:
     except InvalidImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage("The image has too many pixels.", field="image") from None
+        raise InvalidImage(_("The image has too many pixels."), field="image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidImage("The file is not an image that can be read.", field="image") from None
+        raise InvalidImage(_("The file is not an image that can be read."), field="image") from None
     resized = {}
     for size in SIZES:
         copy = picture.copy()

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from storefront.extensions import db
@@ -59,7 +60,8 @@ def store_image(data: bytes, max_bytes: int | None = None) -> MediaAsset:
     Raises InvalidImage (field "image")."""
     max_bytes = max_bytes or current_app.config["MEDIA_MAX_BYTES"]
     if len(data) > max_bytes:
-        raise InvalidImage(f"The image is larger than the limit of {max_bytes:,} bytes.", field="image")
+        raise InvalidImage(_("The image is larger than the limit of %(limit)s bytes.", limit=f"{max_bytes:,}"),
+                           field="image")
     digest = hashlib.sha256(data).hexdigest()
     asset = db.session.get(MediaAsset, digest)
     if asset is not None:

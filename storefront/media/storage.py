@@ -43,6 +43,7 @@ class LocalStorage:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            os.chmod(temporary, 0o644)  # mkstemp's 0600 would keep a front web server from serving it
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -323,6 +324,15 @@ def change_password(
 
 def update_profile(user: User, *, name: str) -> User:
     user.name = clean_name(name)
+    db.session.flush()
+    return user
+
+
+def set_locale(user: User, locale: str | None) -> User:
+    """Keep the interface language `user` chose (None: let each browser's Accept-Language decide)."""
+    if locale is not None and locale not in current_app.config["STOREFRONT_LOCALES"]:
+        raise InvalidInput(_("Choose one of the shop's languages."), field="locale")
+    user.locale = locale
     db.session.flush()
     return user
 

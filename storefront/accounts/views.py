@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -30,6 +31,7 @@ from storefront.accounts.forms import (
     ConfirmForm,
     ContactForm,
     EmailForm,
+    LanguageForm,
     LoginForm,
     NewPasswordForm,
     ProfileForm,
@@ -41,6 +43,7 @@ from storefront.cart.guest import adopt_guest_cart
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
 from storefront.htmx import error_status, is_partial, render_page_or_partial
+from storefront.i18n import is_supported, remember_choice
 from storefront.security import client_address, current_session, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
@@ -212,6 +215,20 @@ def logout():
     sign_out()
     flash("You have logged out.", "success")
     return redirect(url_for("catalog.index"))
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface language for this browser and, when signed in, for the account on every device."""
+    form = LanguageForm()
+    target = safe_next(form.next.data) or url_for("catalog.index")
+    if not form.validate_on_submit() or not is_supported(form.locale.data):
+        flash(_("Choose one of the shop's languages."), "error")
+        return redirect(target)
+    remember_choice(form.locale.data)
+    if current_user.is_authenticated:
+        services.set_locale(_me(), form.locale.data)
+    return redirect(target)
 
 
 # --- password reset -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from storefront.domain_errors import Conflict
 from storefront.extensions import db
 from storefront.jobs.mail import send_mail
 from storefront.orders.access import own_order
+from storefront.orders.labels import STATUS_LABELS as STATUS_LABELS
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
 from storefront.orders.stock import return_stock
@@ -37,10 +38,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 FINAL = frozenset({S.DELIVERED, S.CANCELLED})
-STATUS_LABELS = {
-    S.NEW: "New", S.CONFIRMED: "Confirmed", S.ASSEMBLED: "Assembled", S.SENT: "Sent", S.DELIVERED: "Delivered",
-    S.CANCELLED: "Cancelled",
-}
 
 
 class InvalidTransition(Conflict):

@@ -30,9 +30,11 @@ from storefront.orders.forms import (
     decode_prices,
     encode_prices,
 )
+from storefront.orders.labels import status_label
 from storefront.security import verified_required
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+bp.add_app_template_filter(status_label, "status_label")  # every page shows statuses in words, translated
 PER_PAGE = 20
 
 

@@ -83,7 +83,7 @@ def test_plural_forms(russian_app, count, words):
     from flask_babel import force_locale, ngettext
 
     with force_locale("ru"):
-        assert ngettext("%(num)d good", "%(num)d goods", count) == words
+        assert ngettext("%(num)d product", "%(num)d products", count) == words
 
 
 def test_times_are_shown_in_moscow_time_and_money_the_russian_way(russian_app, session):

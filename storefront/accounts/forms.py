@@ -46,7 +46,7 @@ class RegisterForm(AccountsForm):
     email = EmailField(_l("E-mail"), EMAIL)
     password = PasswordField(_l("Password"), NEW_PASSWORD)
     confirm = PasswordField(
-        "Repeat the password", [DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The passwords differ."))]
+        _l("Repeat the password"), [DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The passwords differ."))]
     )
     account_type = RadioField(
         _l("Account type"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest.fields import Upload
 
 from storefront.accounts.models import Role
@@ -55,7 +56,7 @@ class CategoryUpdateSchema(ma.Schema):
     @ma.validates_schema
     def _something(self, data, **_kwargs):
         if not data:
-            raise ma.ValidationError("Give `name` and/or `is_active`.")
+            raise ma.ValidationError(_("Give `name` and/or `is_active`."))
 
 
 class ShopSchema(ma.Schema):

@@ -6,7 +6,7 @@ list's order with the URL as written (the export writes it back). products.photo
 import_jobs.warnings holds problems that did not stop an import (a photo that could not be fetched).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 13:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0008'  # main's head when merged (the lead re-chains)
 branch_labels = None
 depends_on = None
 

@@ -190,15 +190,26 @@ class Orders(MethodView):
         return services.list_order_parts(current_api_user(), args["page"], args["page_size"], args.get("status"))
 
 
-PART_ACTIONS = {"confirm": services.confirm_part, "ship": services.ship_part}
+PART_ACTIONS = {"confirm": services.confirm_part, "ship": services.ship_part, "deliver": services.deliver_part,
+                "cancel": services.cancel_part}
 
 
-@blp.route("/orders/<id:order_id>/<any(confirm, ship):action>")
+class PartActionSchema(ma.Schema):
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=500),
+                            metadata={"description": "For the shopper (ship, deliver, cancel)", "example": "Трек 123"})
+
+
+@blp.route("/orders/<id:order_id>/<any(confirm, ship, deliver, cancel):action>")
 class PartAction(MethodView):
     @auth_required(blp, SUPPLIER)
-    @errors(blp, 403, 404, 409)
+    @errors(blp, 403, 404, 409, 422)
+    @blp.arguments(PartActionSchema, required=False)
     @blp.response(200, PartSchema)
-    def post(self, order_id, action):
-        """Confirm (`confirm`) or send (`ship`; a confirmed part is marked assembled, then sent) your part of an order."""
-        part = PART_ACTIONS[action](current_api_user(), order_id, order_link=links.order_page)
-        return part
+    def post(self, data, order_id, action):
+        """Move your part of an order along its state machine: `confirm` a new part; `ship` it (a confirmed part
+        is marked assembled, then sent); `deliver` a sent part; `cancel` it until it is sent (its stock goes back
+        on sale; the shopper is told). The order follows its parts once every live part has moved."""
+        user, note = current_api_user(), (data or {}).get("note", "")
+        if action == "confirm":
+            return services.confirm_part(user, order_id, order_link=links.order_page)
+        return PART_ACTIONS[action](user, order_id, note, order_link=links.order_page)

@@ -288,3 +288,13 @@ def ship_part(user: User, order_id: int, note: str = "", *, order_link: OrderLin
     if part.status == OrderStatus.CONFIRMED:
         part = order_status.change_part_status(part, OrderStatus.ASSEMBLED, user, "", order_link=order_link)
     return supplier_part(order_status.change_part_status(part, OrderStatus.SENT, user, note, order_link=order_link))
+
+
+def deliver_part(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> SupplierPart:
+    """Mark the shop's sent part delivered."""
+    return change_part_status(user, order_id, OrderStatus.DELIVERED, note, order_link=order_link)
+
+
+def cancel_part(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> SupplierPart:
+    """Cancel the shop's part (until it is sent): its stock goes back on sale and the shopper is told."""
+    return change_part_status(user, order_id, OrderStatus.CANCELLED, note, order_link=order_link)

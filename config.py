@@ -94,6 +94,9 @@ class Config:
     SUPPLIER_URL_ALLOWLIST = env_list("SUPPLIER_URL_ALLOWLIST")
     SUPPLIER_EXPORT_SYNC_LIMIT = env_int("SUPPLIER_EXPORT_SYNC_LIMIT", 5000)
     SUPPLIER_EXPORT_DIR = os.environ.get("SUPPLIER_EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    # A plain price-list upload that would deactivate more than this share of the shop's active goods stops at
+    # a preview and waits for the supplier to apply it (0.2 = 20 %).
+    IMPORT_DEACTIVATE_CONFIRM_SHARE = float(os.environ.get("IMPORT_DEACTIVATE_CONFIRM_SHARE", "0.2"))
     # Outgoing webhooks: receivers must be public addresses (the price-list rules) unless allowlisted; each
     # delivery gets WEBHOOK_TIMEOUT seconds, and failures are retried WEBHOOK_BACKOFF s later, doubling each time.
     WEBHOOK_URL_ALLOWLIST = env_list("WEBHOOK_URL_ALLOWLIST")

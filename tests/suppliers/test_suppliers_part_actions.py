@@ -9,7 +9,7 @@ from storefront.orders.models import OrderEvent, OrderStatus
 from storefront.webhooks.models import WebhookDelivery
 from storefront.webhooks.services import create_webhook
 from tests.accounts.accounts_helpers import mails_in
-from tests.api.conftest import assert_error, auth_headers, tokens_for  # noqa: F401 - the API token fixtures
+from tests.api.conftest import assert_error
 from tests.factories import (
     OrderFactory,
     OrderItemFactory,

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
 
 from storefront.catalog.models import Offer, OfferParameter, Product
-from storefront.database import insert_rows, one_of
+from storefront.database import insert_rows, one_of, utcnow
 from storefront.extensions import db
-from storefront.suppliers.models import ImportPreviewItem
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportPreviewItem, ImportState
 
 if TYPE_CHECKING:
     from storefront.suppliers.importer import _Plan
@@ -82,7 +84,7 @@ def _preview_rows(import_id: int, plan: _Plan) -> Iterator[dict]:
             yield {"import_id": import_id, "action": "updated", "external_id": change.good.external_id,
                    "name": change.good.name, "model": change.good.model, "old_price": old.get(change.offer_id),
                    "new_price": change.good.price, "changes": ",".join(what)[:200]}
-    for batch in _chunks([offer_id for offer_id, _ in plan.vanished]):
+    for batch in _chunks([offer_id for offer_id, _product_id in plan.vanished]):
         for external_id, name, model, price in db.session.connection().execute(
             select(Offer.external_id, Product.name, Offer.model, Offer.price)
             .join(Product, Product.id == Offer.product_id).where(_one_of(Offer.id, batch)).order_by(Offer.id)
@@ -101,3 +103,20 @@ def record_preview_items(import_id: int, plan: _Plan) -> None:
             batch = []
     if batch:
         insert_rows(db.session.connection(), ImportPreviewItem.__table__, batch)
+
+
+def expire_previews() -> int:
+    """Previews left unapplied for IMPORT_PREVIEW_TTL_HOURS become failed imports and their stored file goes
+    (a file may be tens of MB). Returns how many expired; safe to run twice."""
+    cutoff = utcnow() - timedelta(hours=float(current_app.config["IMPORT_PREVIEW_TTL_HOURS"]))
+    ids = list(db.session.scalars(select(ImportJob.id).where(
+        ImportJob.state == ImportState.PREVIEWED, ImportJob.finished_at < cutoff)))
+    if not ids:
+        return 0
+    problem = {"item": "file", "field": None,
+               "message": _("This preview expired without being applied; upload the file again.")}
+    db.session.execute(update(ImportJob).where(ImportJob.id.in_(ids), ImportJob.state == ImportState.PREVIEWED)
+                       .values(state=ImportState.FAILED, errors=[problem], confirmation_required=False)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(ImportPayload).where(ImportPayload.import_id.in_(ids)))
+    return len(ids)

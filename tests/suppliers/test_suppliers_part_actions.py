@@ -144,3 +144,12 @@ def test_derived_status():
     assert order_status.derived_status([S.SENT, S.CANCELLED, S.ASSEMBLED]) == S.ASSEMBLED
     assert order_status.derived_status([S.CANCELLED, S.CANCELLED]) == S.CANCELLED
     assert order_status.derived_status([S.DELIVERED, S.CANCELLED]) == S.DELIVERED
+
+
+def test_the_supplier_e_mail_speaks_the_shops_language(app, session, mail_dir, two_parts):
+    app.config["STOREFRONT_LOCALE"] = "ru"
+    order = two_parts["order"]
+    order_status.cancel(order, None, "Не оплачен")
+    session.commit()
+    mail = [m for m in mails_in(mail_dir) if m["to"] == two_parts["suppliers"][0].email][0]
+    assert f"Заказ №{order.id} отменён" in mail["subject"] and "Не отправляйте эти товары" in mail["text"]

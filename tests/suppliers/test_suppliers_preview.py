@@ -123,3 +123,24 @@ def test_the_page_previews_shows_the_difference_and_applies(client, supplier, se
     assert client.post(apply_url).status_code == 303
     assert session.query(Offer).filter_by(external_id=4).count() == 1
     assert "Imported." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_an_unapplied_preview_expires_and_drops_its_file(client, headers, session):
+    from datetime import timedelta
+
+    from storefront.periodic import PERIODIC
+    from storefront.suppliers.jobs import expire_unapplied_previews
+    from storefront.suppliers.models import ImportJob
+
+    assert (expire_unapplied_previews, 3600) in PERIODIC
+    _upload(client, headers, FIRST)
+    job_id = _upload(client, headers, SECOND, dry_run=True)["id"]
+    assert expire_unapplied_previews() == 0  # still fresh
+    job = session.get(ImportJob, job_id)
+    job.finished_at -= timedelta(hours=49)
+    session.commit()
+    assert expire_unapplied_previews() == 1
+    job = client.get(f"/api/v1/partner/imports/{job_id}", headers=headers).json
+    assert job["state"] == "failed" and "expired" in job["errors"][0]["message"]
+    assert session.query(ImportPayload).count() == 0
+    assert_error(client.post(f"/api/v1/partner/imports/{job_id}/apply", headers=headers), 409, "not_previewed")

@@ -151,5 +151,22 @@ def test_the_supplier_e_mail_speaks_the_shops_language(app, session, mail_dir, t
     order = two_parts["order"]
     order_status.cancel(order, None, "Не оплачен")
     session.commit()
-    mail = [m for m in mails_in(mail_dir) if m["to"] == two_parts["suppliers"][0].email][0]
+    mail = next(m for m in mails_in(mail_dir) if m["to"] == two_parts["suppliers"][0].email)
     assert f"Заказ №{order.id} отменён" in mail["subject"] and "Не отправляйте эти товары" in mail["text"]
+
+
+def test_the_portal_follows_the_same_machine(client, session, mail_dir, two_parts):
+    from tests.orders.order_helpers import login
+
+    order, (alpha, beta) = two_parts["order"], two_parts["suppliers"]
+    offer = two_parts["parts"][0].items[0].offer
+    login(client, alpha)
+    assert client.post(f"/supplier/orders/{order.id}/status", data={"status": "delivered"}).status_code == 409
+    assert client.post(f"/supplier/orders/{order.id}/status",
+                       data={"status": "cancelled", "note": "Снят с производства"}).status_code == 303
+    session.expire_all()
+    assert offer.quantity == 12
+    assert "Снят с производства" in [m for m in mails_in(mail_dir) if m["to"] == "shopper@example.com"][-1]["text"]
+    login(client, beta)
+    client.post(f"/supplier/orders/{order.id}/status", data={"status": "confirmed"})
+    assert _order_status(session, order) == OrderStatus.CONFIRMED  # Beta's is the only live part

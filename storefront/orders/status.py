@@ -23,7 +23,8 @@ from storefront.jobs import enqueue_durable
 from storefront.jobs.mail import send_mail
 from storefront.orders import jobs
 from storefront.orders.access import own_order
-from storefront.orders.labels import status_word
+from storefront.orders.labels import STATUS_LABELS as STATUS_LABELS
+from storefront.orders.labels import status_label, status_word
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
 from storefront.orders.stock import return_stock
@@ -43,10 +44,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 FINAL = frozenset({S.DELIVERED, S.CANCELLED})
 # How far along the machine a status is: an order follows the least advanced of its live parts.
 PROGRESS = {S.NEW: 0, S.CONFIRMED: 1, S.ASSEMBLED: 2, S.SENT: 3, S.DELIVERED: 4}
-STATUS_LABELS = {
-    S.NEW: "New", S.CONFIRMED: "Confirmed", S.ASSEMBLED: "Assembled", S.SENT: "Sent", S.DELIVERED: "Delivered",
-    S.CANCELLED: "Cancelled",
-}
 
 
 class InvalidTransition(Conflict):
@@ -73,13 +70,14 @@ def _status(value: OrderStatus | str) -> OrderStatus:
     try:
         return OrderStatus(value)
     except ValueError:
-        raise InvalidTransition(f"“{value}” is not an order status.", field="status") from None
+        raise InvalidTransition(_("“%(value)s” is not an order status.", value=value), field="status") from None
 
 
 def _check_transition(current: OrderStatus, to: OrderStatus, what: str) -> None:
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(
-            f"{what} is {STATUS_LABELS[current].lower()} and cannot become {STATUS_LABELS[to].lower()}.",
+            _("%(what)s is %(current)s and cannot become %(to)s.", what=what,
+              current=status_label(current).lower(), to=status_label(to).lower()),
             field="status",
         )
 
@@ -94,7 +92,7 @@ def _set_status(model, row_id: int, current: OrderStatus, to: OrderStatus) -> No
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise InvalidTransition("The status was changed by someone else meanwhile; reload and try again.")
+        raise InvalidTransition(_("The status was changed by someone else meanwhile; reload and try again."))
 
 
 def _event(order: Order, frm: OrderStatus | None, to: OrderStatus, actor: User | None, note: str,
@@ -109,7 +107,7 @@ def _notify(order: Order, subject: str, headline: str, note: str, order_link: Or
     send_mail(
         order.user.email, subject, "orders/status_changed", durable=True, name=order.user.name,
         order_id=order.id, headline=headline, note=note, status=order.status.value,
-        status_label=STATUS_LABELS[order.status], link=order_link(order.id),
+        status_label=status_label(order.status), link=order_link(order.id),
     )
 
 
@@ -130,7 +128,7 @@ def change_status(order: Order, to_status: OrderStatus | str, actor: User | None
     `expected` is the status the clerk saw: if the order moved since, StaleOrder and nothing is overwritten.
     """
     if actor is not None:
-        policy.require_staff(actor, "Only staff can change an order's status.")
+        policy.require_staff(actor, _("Only staff can change an order's status."))
     return _change_order_status(order, _status(to_status), actor, note, _status(expected) if expected else None,
                                 order_link)
 
@@ -141,15 +139,16 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     db.session.refresh(order)
     current = order.status
     if expected is not None and current != expected:
-        raise StaleOrder(f"Order #{order.id} was changed meanwhile: it is now {STATUS_LABELS[current].lower()}. "
-                         "Nothing was changed; check it and choose again.")
-    _check_transition(current, to, f"Order #{order.id}")
+        raise StaleOrder(_("Order #%(id)s was changed meanwhile: it is now %(status)s. Nothing was changed; check it "
+                           "and choose again.", id=order.id, status=status_label(current).lower()))
+    _check_transition(current, to, _("Order #%(id)s", id=order.id))
     parts = list(order.parts)
     if to == S.CANCELLED:
         gone = [p for p in parts if p.status in (S.SENT, S.DELIVERED)]
         if gone:
             raise InvalidTransition(
-                f"Order #{order.id} cannot be cancelled: the part from {gone[0].shop_name} was already sent."
+                _("Order #%(id)s cannot be cancelled: the part from %(shop)s was already sent.", id=order.id,
+                  shop=gone[0].shop_name)
             )
     _set_status(Order, order.id, current, to)
     _event(order, current, to, actor, note)
@@ -171,8 +170,8 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     for part, previous in moved:
         # Someone else moved this supplier's part (the shopper, staff, the system): its shop is told.
         _part_changed(order, part, previous, actor, note, tell_supplier=True)
-    _notify(order, f"Order #{order.id} is {STATUS_LABELS[to].lower()}",
-            f"Your order #{order.id} is now {STATUS_LABELS[to].lower()}.", note, order_link)
+    _notify(order, _("Order #%(order)d is %(status)s", order=order.id, status=status_word(to)),
+            _("Your order #%(order)d is now %(status)s.", order=order.id, status=status_word(to)), note, order_link)
     return order
 
 
@@ -189,8 +188,8 @@ def cancel_order(user: User, order_id: int, note: str = "", *, order_link: Order
     order = own_order(user, order_id)
     if order.status != S.NEW:
         raise InvalidTransition(
-            f"Order #{order.id} is already {STATUS_LABELS[order.status].lower()}: only a new order can be "
-            "cancelled here. Please contact support."
+            _("Order #%(id)s is already %(status)s: only a new order can be cancelled here. Please contact support.",
+              id=order.id, status=status_label(order.status).lower())
         )
     return cancel(order, user, note or "Cancelled by the shopper.", order_link=order_link)
 
@@ -206,7 +205,7 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     db.session.refresh(part)
     order = part.order
     current = part.status
-    _check_transition(current, to, f"The part of order #{order.id} from {part.shop_name}")
+    _check_transition(current, to, _("The part of order #%(id)s from %(shop)s", id=order.id, shop=part.shop_name))
     _set_status(OrderPart, part.id, current, to)
     _event(order, current, to, actor, note, part)
     record(actor, "order.part_status_changed", "order", order.id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_number
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -69,7 +70,7 @@ def shop_of(user: User) -> Shop:
     shop_id = policy.supplier_shop_id(user)
     shop = db.session.get(Shop, shop_id) if shop_id is not None else None
     if shop is None or not policy.owns_shop(user, shop.id):
-        raise NoShop("Your account is not linked to a shop yet; please contact the staff.")
+        raise NoShop(_("Your account is not linked to a shop yet; please contact the staff."))
     return shop
 
 
@@ -141,9 +142,9 @@ def start_file_import(user: User, filename: str, raw: bytes, dry_run: bool = Fal
     shop = _acting_shop(user)
     limit = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"]
     if len(raw) > limit:
-        raise UploadTooLarge(f"The file is larger than the limit of {limit:,} bytes.", field="file")
+        raise UploadTooLarge(_("The file is larger than the limit of %(limit)s bytes.", limit=format_number(limit)), field="file")
     if not raw.strip():
-        raise PriceListInvalid.single("The file is empty.", field="file")
+        raise PriceListInvalid.single(_("The file is empty."), field="file")
     name = (Path(filename or "").name or "price-list.yaml")[:MAX_FILENAME]
     try:
         text = decode(raw)
@@ -154,7 +155,7 @@ def start_file_import(user: User, filename: str, raw: bytes, dry_run: bool = Fal
         db.session.flush()
         return job
     if "\x00" in text:
-        raise PriceListInvalid.single("The file contains NUL characters; it is not a text price list.", field="file")
+        raise PriceListInvalid.single(_("The file contains NUL characters; it is not a text price list."), field="file")
     return _queue(shop, user, "file", name, text, dry_run)
 
 
@@ -200,7 +201,7 @@ def get_import(user: User, import_id: int) -> ImportJob:
         select(ImportJob).where(ImportJob.id == import_id, ImportJob.shop_id == shop_of(user).id)
     )
     if job is None:
-        raise ImportNotFound("No such import.")
+        raise ImportNotFound(_("No such import."))
     return job
 
 
@@ -241,7 +242,7 @@ def export_state(user: User, token: str) -> str:
     """"pending", "ready" or "failed"; another shop's (or an unknown) export is NotFound."""
     state = export.export_state(shop_of(user), token)
     if state is None:
-        raise ExportNotFound("No such export.")
+        raise ExportNotFound(_("No such export."))
     return state
 
 
@@ -261,7 +262,7 @@ def export_download(user: User, token: str) -> tuple[Path, str]:
     """(path, download name) of a finished export; Conflict while it is still being written."""
     shop = _acting_shop(user)
     if export_state(user, token) != "ready":
-        raise Conflict("The export is not ready yet.")
+        raise Conflict(_("The export is not ready yet."))
     return export.export_path(shop, token), export.export_file_name(shop)
 
 
@@ -291,7 +292,7 @@ def _own_part(user: User, order_id: int) -> OrderPart:
         .options(selectinload(OrderPart.order), selectinload(OrderPart.items))
     )
     if part is None:
-        raise OrderNotFound("No such order.")
+        raise OrderNotFound(_("No such order."))
     return part
 
 

@@ -60,7 +60,7 @@ def allow_price_list_uploads(endpoint, _values):
 
 
 IMPORT_STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"),
-                       "failed": _l("failed")}
+                       "failed": _l("failed"), "previewed": _l("previewed")}
 
 
 @bp.app_context_processor

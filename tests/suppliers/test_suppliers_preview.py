@@ -119,6 +119,7 @@ def test_the_page_previews_shows_the_difference_and_applies(client, supplier, se
     html = page.get_data(as_text=True)
     assert 'data-testid="apply-import"' in html and "Телефон четыре" in html and "Телефон три" in html
     assert session.query(Offer).filter_by(external_id=4).count() == 0
+    assert "import-previewed\">previewed<" in client.get("/supplier/imports").get_data(as_text=True)
     apply_url = response.headers["Location"] + "/apply"
     assert client.post(apply_url).status_code == 303
     assert session.query(Offer).filter_by(external_id=4).count() == 1

@@ -99,6 +99,11 @@ class Config:
     MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(INSTANCE_DIR / "media"))
     MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 8 * 1024 * 1024)  # under MAX_CONTENT_LENGTH: uploads fit
     MEDIA_FETCH_TIMEOUT = env_int("MEDIA_FETCH_TIMEOUT", 10)
+    # A plain price-list upload that would deactivate more than this share of the shop's active goods stops at
+    # a preview and waits for the supplier to apply it (0.2 = 20 %).
+    IMPORT_DEACTIVATE_CONFIRM_SHARE = float(os.environ.get("IMPORT_DEACTIVATE_CONFIRM_SHARE", "0.2"))
+    # A preview nobody applied within this many hours fails and its stored file is deleted (a periodic job).
+    IMPORT_PREVIEW_TTL_HOURS = env_int("IMPORT_PREVIEW_TTL_HOURS", 48)
     # Outgoing webhooks: receivers must be public addresses (the price-list rules) unless allowlisted; each
     # delivery gets WEBHOOK_TIMEOUT seconds, and failures are retried WEBHOOK_BACKOFF s later, doubling each time.
     WEBHOOK_URL_ALLOWLIST = env_list("WEBHOOK_URL_ALLOWLIST")

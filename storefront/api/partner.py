@@ -28,7 +28,7 @@ blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
                 description="Suppliers: price-list import and export, order acceptance, your part of orders.")
 SUPPLIER = Role.SUPPLIER
 API_STATES = {ImportState.QUEUED: "queued", ImportState.RUNNING: "running", ImportState.SUCCEEDED: "done",
-              ImportState.FAILED: "failed"}
+              ImportState.FAILED: "failed", ImportState.PREVIEWED: "previewed"}
 
 
 class ProblemSchema(ma.Schema):
@@ -54,8 +54,29 @@ class ImportSchema(ma.Schema):
     counts = ma.fields.Function(lambda job: CountsSchema().dump(job), metadata={"example": {
         "created": 12, "updated": 3, "unchanged": 140, "deactivated": 1}})
     errors = ma.fields.List(ma.fields.Nested(ProblemSchema), metadata={"description": "Every problem found"})
+    dry_run = ma.fields.Boolean(metadata={"description": "Asked for as a preview (`?dry_run=true`)",
+                                          "example": False})
+    confirmation_required = ma.fields.Boolean(metadata={
+        "description": "A plain upload stopped at the preview because it would deactivate more than the allowed "
+                       "share of your goods: read its items, then `POST …/apply` to go ahead", "example": False})
     created_at = ma.fields.DateTime(metadata={"example": "2025-01-31T12:00:00+00:00"})
     finished_at = ma.fields.DateTime(allow_none=True, metadata={"example": "2025-01-31T12:00:05+00:00"})
+
+
+class PreviewItemSchema(ma.Schema):
+    action = ma.fields.String(metadata={"enum": ["created", "updated", "deactivated"], "example": "updated"})
+    external_id = ma.fields.Integer(metadata={"example": 4216292})
+    name = ma.fields.String(metadata={"example": "Смартфон Apple iPhone XS Max 512GB"})
+    model = ma.fields.String(metadata={"example": "apple/iphone/xs-max"})
+    old_price = ma.fields.Decimal(as_string=True, allow_none=True, metadata={"example": "110000.00"})
+    new_price = ma.fields.Decimal(as_string=True, allow_none=True, metadata={"example": "105000.00"})
+    changes = ma.fields.Function(lambda item: [c for c in item.changes.split(",") if c], metadata={
+        "description": "What differs (updated goods)", "example": ["price", "quantity"]})
+
+
+class UploadArgs(ma.Schema):
+    dry_run = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Preview only: validate and compare, write no goods; the import ends `previewed`"})
 
 
 class ImportCreatedSchema(ma.Schema):
@@ -110,22 +131,28 @@ class PriceList(MethodView):
     @auth_required(blp, SUPPLIER)
     @errors(blp, 403, 404, 413, 422)
     @blp.doc(**UPLOAD_DOC)
+    @blp.arguments(UploadArgs, location="query")
     @blp.response(202, ImportCreatedSchema)
-    def post(self):
-        """Queue a price-list import: a YAML file (multipart `file`) or `{"url": …}`; poll the import for the result."""
-        user = current_api_user()
+    def post(self, args):
+        """Queue a price-list import: a YAML file (multipart `file`) or `{"url": …}`; poll the import for the result.
+
+        With `?dry_run=true` the import only previews: it ends `previewed` with its counts and items
+        (`GET …/imports/{id}/items`) and writes no goods until `POST …/imports/{id}/apply`. A plain upload that
+        would deactivate more than the allowed share of your goods stops at the preview too
+        (`confirmation_required: true`)."""
+        user, dry_run = current_api_user(), args["dry_run"]
         limit = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"]
         request.max_content_length = limit + 64 * 1024
         upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
         if upload is not None:
-            job = services.start_file_import(user, upload.filename or "", upload.stream.read(limit + 1))
+            job = services.start_file_import(user, upload.filename or "", upload.stream.read(limit + 1), dry_run)
         else:
             body = request.get_json(silent=True) if request.is_json else None
             url = body.get("url") if isinstance(body, dict) else None
             if not isinstance(url, str):
                 raise BadUpload(_("Send a YAML file as multipart `file`, or JSON {\"url\": \"https://…\"}."), field="file")
             try:
-                job = services.start_url_import(user, url)
+                job = services.start_url_import(user, url, dry_run)
             except FetchError as error:
                 raise BadUpload(error.message, field="url") from None
         return {"import_id": job.id}
@@ -161,6 +188,28 @@ class ImportById(MethodView):
         return services.get_import(current_api_user(), import_id)
 
 
+@blp.route("/imports/<id:import_id>/items")
+class ImportItems(MethodView):
+    @auth_required(blp, SUPPLIER)
+    @errors(blp, 404)
+    @blp.arguments(PaginationArgs, location="query")
+    @blp.response(200, page_schema(PreviewItemSchema))
+    def get(self, args, import_id):
+        """The goods a previewed import creates, updates or deactivates (unchanged ones are only counted)."""
+        return services.list_import_items(current_api_user(), import_id, args["page"], args["page_size"])
+
+
+@blp.route("/imports/<id:import_id>/apply")
+class ImportApply(MethodView):
+    @auth_required(blp, SUPPLIER)
+    @errors(blp, 403, 404, 409)
+    @blp.response(202, ImportSchema)
+    def post(self, import_id):
+        """Apply a previewed import: exactly the file previewed. 409 `goods_changed` if your goods changed since
+        the preview (preview again), 409 `not_previewed` if it is not a waiting preview; poll the import."""
+        return services.apply_import(current_api_user(), import_id)
+
+
 @blp.route("/state")
 class State(MethodView):
     @auth_required(blp, SUPPLIER)
@@ -191,15 +240,26 @@ class Orders(MethodView):
         return services.list_order_parts(current_api_user(), args["page"], args["page_size"], args.get("status"))
 
 
-PART_ACTIONS = {"confirm": services.confirm_part, "ship": services.ship_part}
+PART_ACTIONS = {"confirm": services.confirm_part, "ship": services.ship_part, "deliver": services.deliver_part,
+                "cancel": services.cancel_part}
 
 
-@blp.route("/orders/<id:order_id>/<any(confirm, ship):action>")
+class PartActionSchema(ma.Schema):
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=500),
+                            metadata={"description": "For the shopper (ship, deliver, cancel)", "example": "Трек 123"})
+
+
+@blp.route("/orders/<id:order_id>/<any(confirm, ship, deliver, cancel):action>")
 class PartAction(MethodView):
     @auth_required(blp, SUPPLIER)
-    @errors(blp, 403, 404, 409)
+    @errors(blp, 403, 404, 409, 422)
+    @blp.arguments(PartActionSchema, required=False)
     @blp.response(200, PartSchema)
-    def post(self, order_id, action):
-        """Confirm (`confirm`) or send (`ship`; a confirmed part is marked assembled, then sent) your part of an order."""
-        part = PART_ACTIONS[action](current_api_user(), order_id, order_link=links.order_page)
-        return part
+    def post(self, data, order_id, action):
+        """Move your part of an order along its state machine: `confirm` a new part; `ship` it (a confirmed part
+        is marked assembled, then sent); `deliver` a sent part; `cancel` it until it is sent (its stock goes back
+        on sale; the shopper is told). The order follows its parts once every live part has moved."""
+        user, note = current_api_user(), (data or {}).get("note", "")
+        if action == "confirm":
+            return services.confirm_part(user, order_id, order_link=links.order_page)
+        return PART_ACTIONS[action](user, order_id, note, order_link=links.order_page)

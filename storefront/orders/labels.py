@@ -6,6 +6,7 @@ Lazy: the labels are looked up in the language of the request that shows them. T
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from storefront.orders.models import OrderStatus
@@ -25,3 +26,12 @@ def status_label(status: OrderStatus | str | None) -> str:
         return str(STATUS_LABELS[OrderStatus(status)])
     except ValueError:
         return str(status)
+
+
+def status_word(status: OrderStatus) -> str:
+    """The status in lower case for sentences (e-mail subjects, notices), in the current language (a worker
+    uses the shop's own)."""
+    return {
+        S.NEW: _("new"), S.CONFIRMED: _("confirmed"), S.ASSEMBLED: _("assembled"), S.SENT: _("sent"),
+        S.DELIVERED: _("delivered"), S.CANCELLED: _("cancelled"),
+    }[status]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from storefront import policy
 from storefront.accounts.models import User
@@ -19,10 +19,12 @@ from storefront.audit.services import record
 from storefront.database import utcnow
 from storefront.domain_errors import Conflict
 from storefront.extensions import db
+from storefront.jobs import enqueue_durable
 from storefront.jobs.mail import send_mail
+from storefront.orders import jobs
 from storefront.orders.access import own_order
 from storefront.orders.labels import STATUS_LABELS as STATUS_LABELS
-from storefront.orders.labels import status_label
+from storefront.orders.labels import status_label, status_word
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
 from storefront.orders.stock import return_stock
@@ -40,6 +42,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 FINAL = frozenset({S.DELIVERED, S.CANCELLED})
+# How far along the machine a status is: an order follows the least advanced of its live parts.
+PROGRESS = {S.NEW: 0, S.CONFIRMED: 1, S.ASSEMBLED: 2, S.SENT: 3, S.DELIVERED: 4}
 
 
 class InvalidTransition(Conflict):
@@ -148,10 +152,12 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
             )
     _set_status(Order, order.id, current, to)
     _event(order, current, to, actor, note)
+    moved: list[tuple[OrderPart, OrderStatus]] = []
     for part in parts:
         # Parts that were in step with the order follow it; a cancelled order cancels every live part.
         follows = part.status == current or (to == S.CANCELLED and part.status != S.CANCELLED)
         if follows and part.status != to:
+            moved.append((part, part.status))
             _set_status(OrderPart, part.id, part.status, to)
             _event(order, part.status, to, actor, "", part)
             if to == S.CANCELLED:
@@ -161,8 +167,11 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     for part in parts:
         db.session.refresh(part)
     _order_changed(order, current, to, actor, note)
-    _notify(order, f"Order #{order.id} is {STATUS_LABELS[to].lower()}",
-            f"Your order #{order.id} is now {STATUS_LABELS[to].lower()}.", note, order_link)
+    for part, previous in moved:
+        # Someone else moved this supplier's part (the shopper, staff, the system): its shop is told.
+        _part_changed(order, part, previous, actor, note, tell_supplier=True)
+    _notify(order, _("Order #%(order)d is %(status)s", order=order.id, status=status_word(to)),
+            _("Your order #%(order)d is now %(status)s.", order=order.id, status=status_word(to)), note, order_link)
     return order
 
 
@@ -182,7 +191,7 @@ def cancel_order(user: User, order_id: int, note: str = "", *, order_link: Order
             _("Order #%(id)s is already %(status)s: only a new order can be cancelled here. Please contact support.",
               id=order.id, status=status_label(order.status).lower())
         )
-    return _change_order_status(order, S.CANCELLED, user, note or "Cancelled by the shopper.", None, order_link)
+    return cancel(order, user, note or "Cancelled by the shopper.", order_link=order_link)
 
 
 def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: User | None, note: str = "", *,
@@ -206,15 +215,86 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     db.session.flush()
     db.session.refresh(part)
     db.session.refresh(order)
-    label = status_label(to).lower()
-    if to == S.CANCELLED and all(p.status == S.CANCELLED for p in order.parts) and S.CANCELLED in TRANSITIONS[order.status]:
-        # Nothing is left to deliver: the order itself is cancelled (the parts' stock is already back).
-        previous = order.status
-        _set_status(Order, order.id, order.status, S.CANCELLED)
-        _event(order, order.status, S.CANCELLED, actor, "Every supplier cancelled their part.")
-        db.session.flush()
-        db.session.refresh(order)
-        _order_changed(order, previous, S.CANCELLED, actor, "Every supplier cancelled their part.")
-    _notify(order, f"Order #{order.id}: {part.shop_name} — {label}",
-            f"The part of your order #{order.id} from {part.shop_name} is now {label}.", note, order_link)
+    # Staff moving a supplier's part tell that supplier; the supplier acting on its own part needs no e-mail.
+    _part_changed(order, part, current, actor, note, tell_supplier=not policy.owns_shop(actor, part.shop_id))
+    label = status_word(to)
+    headline = _("The part of your order #%(order)d from %(shop)s is now %(status)s.", order=order.id,
+                 shop=part.shop_name, status=label)
+    previous = follow_parts(order, actor)
+    if previous is not None:
+        # One e-mail for both moves: the part's news and where the whole order now is.
+        headline = " ".join([headline, _("Your order #%(order)d is now %(status)s.", order=order.id,
+                                         status=status_word(order.status))])
+        _notify(order, _("Order #%(order)d is %(status)s", order=order.id, status=status_word(order.status)),
+                headline, note, order_link)
+    else:
+        _notify(order, _("Order #%(order)d: %(shop)s — %(status)s", order=order.id, shop=part.shop_name,
+                         status=label), headline, note, order_link)
     return part
+
+
+def derived_status(statuses: list[OrderStatus]) -> OrderStatus | None:
+    """The status an order with parts in `statuses` takes, or None while some live part is still new.
+
+    Cancelled parts do not count; with every part cancelled the order is cancelled; otherwise the least
+    advanced of the live parts."""
+    live = [status for status in statuses if status != S.CANCELLED]
+    if not live:
+        return S.CANCELLED if statuses else None
+    least = min(live, key=PROGRESS.__getitem__)
+    return None if least == S.NEW else least
+
+
+def follow_parts(order: Order, actor: User | None) -> OrderStatus | None:
+    """Move the order to the status its parts have reached (`derived_status`); only forward, never back
+    past a status staff moved it to by hand, and never out of a final status. Every door that changes a part
+    calls this (through `change_part_status`). Returns the order's previous status when it moved, else None.
+
+    The move is recorded as an event, in the audit log and to webhooks (in this transaction); the caller
+    mails the shopper, once."""
+    statuses = list(db.session.scalars(select(OrderPart.status).where(OrderPart.order_id == order.id)))
+    target = derived_status(statuses)
+    current = order.status
+    if target is None or target == current or current in FINAL:
+        return None
+    if target == S.CANCELLED and S.CANCELLED not in TRANSITIONS[current]:
+        return None  # staff moved the order past cancelling by hand: it stays where they put it
+    if target != S.CANCELLED and PROGRESS[target] <= PROGRESS[current]:
+        return None
+    note = (_("Every supplier cancelled their part.") if target == S.CANCELLED
+            else _("Every supplier's part has reached this status."))
+    _set_status(Order, order.id, current, target)
+    _event(order, current, target, None, note)
+    db.session.flush()
+    db.session.refresh(order)
+    _order_changed(order, current, target, actor, note)
+    return current
+
+
+def part_webhook_data(order: Order, part: OrderPart, from_status: OrderStatus | None) -> dict:
+    """What the part webhooks say: the part's shop, its status and the order's (no other shop's details)."""
+    return {
+        "order_id": order.id, "order_status": order.status.value, "shop_id": part.shop_id,
+        "shop_name": part.shop_name, "status": part.status.value,
+        "previous_status": from_status.value if from_status else None,
+        "subtotal": str(part.subtotal), "currency": current_app.config["STOREFRONT_CURRENCY"],
+    }
+
+
+def _part_changed(order: Order, part: OrderPart, frm: OrderStatus, actor: User | None, note: str, *,
+                  tell_supplier: bool) -> None:
+    """A part moved: webhooks hear of it; its shop's owners get an e-mail when someone else moved it."""
+    data = part_webhook_data(order, part, frm)
+    webhooks.emit(webhooks.PART_STATUS_CHANGED, data)
+    if part.status == S.CANCELLED:
+        webhooks.emit(webhooks.PART_CANCELLED, data)
+    if tell_supplier and part.shop_id is not None:
+        enqueue_durable(jobs.mail_supplier_part_changed, queue="mail", part_id=part.id,
+                        from_status=frm.value, to_status=part.status.value, note=(note or "").strip()[:500])
+
+
+def cancel(order: Order, actor: User | None, note: str = "", *, order_link: OrderLink = no_link) -> Order:
+    """Cancel a whole order (any status the machine allows), returning the stock of its live parts, telling
+    the shopper, the suppliers and the webhooks. The one cancellation every caller uses: the shopper's
+    `cancel_order`, staff, and jobs (actor None = the system; authorization is the caller's)."""
+    return _change_order_status(order, S.CANCELLED, actor, note, None, order_link)

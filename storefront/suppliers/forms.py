@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from storefront.forms import Form
@@ -16,6 +16,7 @@ class ImportForm(Form):
     file = FileField(_l("Price list file (YAML)"))
     url = StringField(_l("…or the URL it is published at"), [Optional(), Length(max=1000)],
                       render_kw={"placeholder": "https://example.com/price-list.yaml", "inputmode": "url"})
+    preview = BooleanField(_l("Preview: show what would change and apply it only when I confirm"))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -35,6 +36,10 @@ class AcceptingForm(Form):
 class PartStatusForm(Form):
     status = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in OrderStatus])])
     note = TextAreaField(_l("Note for the shopper (optional)"), [Optional(), Length(max=500)])
+
+
+class ApplyImportForm(Form):
+    """Only the CSRF token: applying a previewed import."""
 
 
 class ExportForm(Form):

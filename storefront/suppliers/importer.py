@@ -35,10 +35,12 @@ from operator import attrgetter
 from typing import TypeVar
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import (
     ColumnElement,
     Row,
     delete,
+    func,
     insert,
     select,
     update,
@@ -60,7 +62,7 @@ from storefront.catalog.models import (
 from storefront.catalog.search_text import search_text_for
 from storefront.catalog.summary import refresh_product_summaries
 from storefront.database import insert_rows, one_of, utcnow
-from storefront.domain_errors import DomainError
+from storefront.domain_errors import Conflict, DomainError
 from storefront.extensions import db
 from storefront.jobs import progress as live_progress
 from storefront.jobs.heap import collector_paused
@@ -68,12 +70,14 @@ from storefront.jobs.progress import Stage
 from storefront.suppliers.fetch import fetch_price_list
 from storefront.suppliers.models import ImportJob, ImportPayload, ImportState, progress_key
 from storefront.suppliers.photos import fetch_photos, link_photos
+from storefront.suppliers.preview import goods_fingerprint, record_preview_items, too_many_deactivated
 from storefront.suppliers.pricelist import (
     Good,
     Limits,
     PriceList,
     PriceListInvalid,
     Problem,
+    decode,
     parse_price_list,
 )
 
@@ -426,14 +430,45 @@ def _write_parameters(shop: Shop, replaced: list[_Change], new: list[Good], stag
     _insert(OfferParameter, rows, lambda done: stage.step(done, total))
 
 
-def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | None = None) -> ImportResult:
-    """Make the shop's offers what the list says (see the module docstring); flush only, never commit."""
-    progress = progress or (lambda _pct: None)
+class GoodsChanged(Conflict):
+    """A preview is applied only to the goods it was compared with."""
+
+    code = "goods_changed"
+
+
+def _check_shop(shop: Shop, price_list: PriceList) -> None:
     if price_list.shop != shop.name:
         raise PriceListInvalid([Problem(
             f"This price list is for the shop “{price_list.shop}”, but your shop is “{shop.name}”; "
             "nothing was imported.", field="shop")])
+
+
+def compare_price_list(shop: Shop, price_list: PriceList, progress: Progress | None = None) -> _Plan:
+    """What applying the list would do, reading only (the preview): the same comparison as the apply."""
+    _check_shop(shop, price_list)
+    return _compare(shop, price_list.goods, Stage(progress or (lambda _pct: None), 35, 80))
+
+
+def deactivation_share_exceeded(shop: Shop, price_list: PriceList) -> bool:
+    """Would this list deactivate more than the configured share of the shop's active goods? (A cheap read:
+    the shop's active external ids, no comparison.)"""
+    active = db.session.scalar(
+        select(func.count()).select_from(Offer).where(Offer.shop_id == shop.id, Offer.is_active)) or 0
+    return too_many_deactivated(active, len(_vanished(shop, price_list.goods)))
+
+
+def apply_price_list(shop: Shop, price_list: PriceList, progress: Progress | None = None,
+                     fingerprint: str | None = None) -> ImportResult:
+    """Make the shop's offers what the list says (see the module docstring); flush only, never commit.
+
+    With `fingerprint` (applying a preview) the shop's goods must still be as they were when previewed:
+    GoodsChanged otherwise, checked under the shop's lock."""
+    progress = progress or (lambda _pct: None)
+    _check_shop(shop, price_list)
     _lock_shop(shop)
+    if fingerprint is not None and goods_fingerprint(shop.id) != fingerprint:
+        raise GoodsChanged(gettext("The shop's goods changed since the preview; nothing was imported. "
+                                   "Preview the file again."))
     mapping = _map_categories(shop, price_list)
     # The percentage moves per chunk of every phase (CHUNK goods or rows), so even a 40,000-goods file reports
     # every second or two; the slices follow the phases' usual share of the time.
@@ -554,31 +589,60 @@ def run_import(import_id: int) -> None:
         _run_import(import_id)
 
 
+def _finish_preview(import_id: int, shop: Shop, price_list: PriceList, fetched: bytes | str | None,
+                    progress: Progress, confirmation_required: bool) -> None:
+    """Record what the list would do and stop there (state `previewed`); the file stays for the apply."""
+    plan = compare_price_list(shop, price_list, progress)
+    fingerprint = goods_fingerprint(shop.id)
+    record_preview_items(import_id, plan)
+    progress(95)
+    if fetched is not None:  # a URL import: the apply must use exactly the text previewed, not fetch again
+        text = fetched if isinstance(fetched, str) else decode(fetched)  # parsed already: it decodes
+        db.session.add(ImportPayload(import_id=import_id, text=text))
+    job = _fresh_job(import_id)
+    job.state, job.progress, job.finished_at = ImportState.PREVIEWED, 100, utcnow()
+    job.created_count, job.updated_count = len(plan.new), len(plan.changed)
+    job.unchanged_count, job.deactivated_count = plan.unchanged, len(plan.vanished)
+    job.confirmation_required, job.goods_fingerprint = confirmation_required, fingerprint
+    db.session.commit()
+
+
 def _run_import(import_id: int) -> None:
     job = db.session.get(ImportJob, import_id)
-    if job is None or job.state in (ImportState.SUCCEEDED, ImportState.FAILED):
+    if job is None or job.state in (ImportState.SUCCEEDED, ImportState.FAILED, ImportState.PREVIEWED):
         return  # a second delivery of a finished job
     job.state, job.started_at, job.progress, job.errors = ImportState.RUNNING, utcnow(), 5, []
     source_kind, source, shop_id = job.source_kind, job.source, job.shop_id
+    dry_run, confirmed, fingerprint = job.dry_run, job.confirmed, job.goods_fingerprint
     db.session.commit()
     payload = _stored_payload(import_id)
     write_progress = _ProgressWriter(import_id)
     try:
         config = current_app.config
-        if source_kind == "url":
-            payload = fetch_price_list(source, max_bytes=config["SUPPLIER_MAX_PRICELIST_BYTES"],
-                                       timeout=config["SUPPLIER_FETCH_TIMEOUT"],
-                                       allowlist=config["SUPPLIER_URL_ALLOWLIST"])
+        fetched = None
+        if source_kind == "url" and payload is None:  # an applied preview has the text it fetched
+            payload = fetched = fetch_price_list(source, max_bytes=config["SUPPLIER_MAX_PRICELIST_BYTES"],
+                                                 timeout=config["SUPPLIER_FETCH_TIMEOUT"],
+                                                 allowlist=config["SUPPLIER_URL_ALLOWLIST"])
             write_progress(15)
         price_list = parse_price_list(payload or "", limits())
         payload = None  # the text is no longer needed: free it before the apply phase
         write_progress(30)
-        # Photos are downloaded before the write transaction and kept (content-addressed) even if it fails.
+        shop = db.session.get(Shop, shop_id)
+        if dry_run or (not confirmed and deactivation_share_exceeded(shop, price_list)):
+            # Asked for, or a plain upload that would switch off too much of the shop: stop at the preview.
+            _finish_preview(import_id, shop, price_list, fetched, write_progress, confirmation_required=not dry_run)
+            live_progress.clear(progress_key(import_id))
+            return
+        fetched = None
+        # Photos are downloaded before the write transaction and kept (content-addressed) even if it fails;
+        # a preview writes no goods, so it fetches none.
         photos, warnings = fetch_photos(price_list.goods)
         db.session.commit()
         write_progress(35)
         write_progress.applying = True
-        result = apply_price_list(db.session.get(Shop, shop_id), price_list, write_progress)
+        result = apply_price_list(db.session.get(Shop, shop_id), price_list, write_progress,
+                                  fingerprint if confirmed else None)
         result.touched_products |= link_photos(shop_id, price_list.goods, photos)
         _drop_payload(import_id)
         job = _fresh_job(import_id)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -14,12 +17,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.accounts.models import enum_values
-from storefront.database import TimestampMixin, UTCDateTime
+from storefront.database import Money, TimestampMixin, UTCDateTime
 from storefront.extensions import db
 from storefront.jobs import progress as live_progress
 
@@ -34,6 +38,7 @@ class ImportState(str, enum.Enum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    PREVIEWED = "previewed"  # compared, nothing written: waits for the supplier to apply it (or not)
 
 
 class ImportJob(TimestampMixin, db.Model):
@@ -59,11 +64,19 @@ class ImportJob(TimestampMixin, db.Model):
     warnings: Mapped[list] = mapped_column(JSON, nullable=False, default=list, server_default="[]")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Preview: `dry_run` asks for one; `confirmation_required` says a plain upload stopped at one because it
+    # would deactivate too many goods; `confirmed` is an apply of a preview, which must find the shop's goods
+    # as `goods_fingerprint` says they were.
+    dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    confirmation_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    confirmed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    goods_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     shop = relationship("Shop")
     requested_by = relationship("User")
     stored_payload: Mapped[ImportPayload | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    # The uploaded YAML, kept until the job has run (None for a URL import, and once it has run).
+    # The uploaded YAML, kept until the job has run (None for a URL import, and once it has run); a preview
+    # keeps it (a URL import's fetched text too) so that applying it applies exactly that file.
     payload = association_proxy("stored_payload", "text", creator=lambda text: ImportPayload(text=text))
 
     @property
@@ -90,3 +103,24 @@ class ImportPayload(db.Model):
 
     import_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
     text: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ImportPreviewItem(db.Model):
+    """One good a previewed import would create, update or deactivate (unchanged goods are only counted)."""
+
+    __tablename__ = "import_preview_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False)
+    action: Mapped[str] = mapped_column(String(12), nullable=False)  # created, updated, deactivated
+    external_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    model: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    old_price: Mapped[Decimal | None] = mapped_column(Money)
+    new_price: Mapped[Decimal | None] = mapped_column(Money)
+    changes: Mapped[str] = mapped_column(String(200), nullable=False, default="")  # what differs, comma-separated
+
+    __table_args__ = (
+        CheckConstraint("action IN ('created', 'updated', 'deactivated')", name="action_known"),
+        Index("ix_import_preview_items_import", "import_id", "id"),
+    )

@@ -32,8 +32,9 @@ from storefront.orders.status import OrderLink, no_link
 from storefront.outbound import check_url
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.suppliers import export
-from storefront.suppliers.importer import run_import
-from storefront.suppliers.models import ImportJob, ImportState
+from storefront.suppliers.importer import GoodsChanged, run_import
+from storefront.suppliers.models import ImportJob, ImportPayload, ImportPreviewItem, ImportState
+from storefront.suppliers.preview import goods_fingerprint
 from storefront.suppliers.pricelist import PriceListInvalid, decode
 
 WAITING = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.ASSEMBLED)  # the supplier still has work to do
@@ -50,6 +51,10 @@ class ImportNotFound(NotFound):
 
 class ExportNotFound(NotFound):
     code = "export_not_found"
+
+
+class NotPreviewed(Conflict):
+    code = "not_previewed"
 
 
 class UploadTooLarge(DomainError):
@@ -122,17 +127,18 @@ def dashboard(user: User, latest: int = 5) -> Dashboard:
 # ---------------------------------------------------------------------------------------------------- imports
 
 
-def _queue(shop: Shop, user: User, kind: str, source: str, payload: str | None) -> ImportJob:
+def _queue(shop: Shop, user: User, kind: str, source: str, payload: str | None, dry_run: bool = False) -> ImportJob:
     job = ImportJob(shop_id=shop.id, requested_by_id=user.id, source_kind=kind, source=source, payload=payload,
-                    state=ImportState.QUEUED, progress=0, errors=[])
+                    state=ImportState.QUEUED, progress=0, errors=[], dry_run=dry_run)
     db.session.add(job)
     db.session.flush()
     enqueue(run_import, queue="imports", import_id=job.id)
     return job
 
 
-def start_file_import(user: User, filename: str, raw: bytes) -> ImportJob:
-    """Queue the import of an uploaded file. A file that is not UTF-8 text is recorded as a failed import."""
+def start_file_import(user: User, filename: str, raw: bytes, dry_run: bool = False) -> ImportJob:
+    """Queue the import (`dry_run`: the preview) of an uploaded file. A file that is not UTF-8 text is
+    recorded as a failed import."""
     shop = _acting_shop(user)
     limit = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"]
     if len(raw) > limit:
@@ -150,14 +156,43 @@ def start_file_import(user: User, filename: str, raw: bytes) -> ImportJob:
         return job
     if "\x00" in text:
         raise PriceListInvalid.single(_("The file contains NUL characters; it is not a text price list."), field="file")
-    return _queue(shop, user, "file", name, text)
+    return _queue(shop, user, "file", name, text, dry_run)
 
 
-def start_url_import(user: User, url: str) -> ImportJob:
-    """Queue the import of the price list at `url` (fetched by the job, with the address rules of `fetch`)."""
+def start_url_import(user: User, url: str, dry_run: bool = False) -> ImportJob:
+    """Queue the import (`dry_run`: the preview) of the price list at `url` (fetched by the job, with the
+    address rules of `fetch`; a preview keeps the text it fetched for the apply)."""
     shop = _acting_shop(user)
     target = check_url(url)
-    return _queue(shop, user, "url", target.url, None)
+    return _queue(shop, user, "url", target.url, None, dry_run)
+
+
+def list_import_items(user: User, import_id: int, page: int = 1,
+                      page_size: int = DEFAULT_PAGE_SIZE) -> Page[ImportPreviewItem]:
+    """The goods a previewed import would create, update or deactivate, in that order (file order within)."""
+    job = get_import(user, import_id)
+    statement = (select(ImportPreviewItem).where(ImportPreviewItem.import_id == job.id)
+                 .order_by(ImportPreviewItem.id))
+    return paginate(statement, page, page_size)
+
+
+def apply_import(user: User, import_id: int) -> ImportJob:
+    """Apply a previewed import: its stored file, queued again as a confirmed import. Conflict (409) when it
+    is not a waiting preview, or when the shop's goods changed since it was previewed (`goods_changed`)."""
+    shop = _acting_shop(user)
+    job = get_import(user, import_id)
+    has_file = db.session.scalar(select(ImportPayload.import_id).where(ImportPayload.import_id == job.id))
+    if job.state != ImportState.PREVIEWED or has_file is None:
+        raise NotPreviewed(_("Only a previewed import that was not applied yet can be applied."))
+    if goods_fingerprint(shop.id) != job.goods_fingerprint:
+        raise GoodsChanged(_("Your goods changed since this preview (another import or the staff); "
+                             "nothing was applied. Upload the file again to preview it."))
+    job.state, job.progress, job.errors = ImportState.QUEUED, 0, []
+    job.confirmed, job.dry_run, job.confirmation_required = True, False, False
+    job.started_at = job.finished_at = None
+    db.session.flush()
+    enqueue(run_import, queue="imports", import_id=job.id)
+    return job
 
 
 def get_import(user: User, import_id: int) -> ImportJob:
@@ -178,7 +213,7 @@ def list_imports(user: User, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) 
 
 
 def is_finished(job: ImportJob) -> bool:
-    return job.state in (ImportState.SUCCEEDED, ImportState.FAILED)
+    return job.state in (ImportState.SUCCEEDED, ImportState.FAILED, ImportState.PREVIEWED)
 
 
 # ---------------------------------------------------------------------------------------------------- exports
@@ -290,3 +325,13 @@ def ship_part(user: User, order_id: int, note: str = "", *, order_link: OrderLin
     if part.status == OrderStatus.CONFIRMED:
         part = order_status.change_part_status(part, OrderStatus.ASSEMBLED, user, "", order_link=order_link)
     return supplier_part(order_status.change_part_status(part, OrderStatus.SENT, user, note, order_link=order_link))
+
+
+def deliver_part(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> SupplierPart:
+    """Mark the shop's sent part delivered."""
+    return change_part_status(user, order_id, OrderStatus.DELIVERED, note, order_link=order_link)
+
+
+def cancel_part(user: User, order_id: int, note: str = "", *, order_link: OrderLink = no_link) -> SupplierPart:
+    """Cancel the shop's part (until it is sent): its stock goes back on sale and the shopper is told."""
+    return change_part_status(user, order_id, OrderStatus.CANCELLED, note, order_link=order_link)

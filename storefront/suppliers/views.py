@@ -30,13 +30,16 @@ from storefront.security import roles_required, verified_required
 from storefront.suppliers import services
 from storefront.suppliers.forms import (
     AcceptingForm,
+    ApplyImportForm,
     ExportForm,
     ImportForm,
     PartStatusForm,
 )
+from storefront.suppliers.models import ImportState
 
 bp = Blueprint("suppliers", __name__, url_prefix="/supplier")
 UPLOAD_ENDPOINTS = {"suppliers.create_import"}
+PREVIEW_ACTIONS = {"created": _l("New"), "updated": _l("Changed"), "deactivated": _l("Deactivated")}
 UPLOAD_SLACK = 64 * 1024  # multipart headers and the other fields around the file
 
 
@@ -57,7 +60,7 @@ def allow_price_list_uploads(endpoint, _values):
 
 
 IMPORT_STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"),
-                       "failed": _l("failed")}
+                       "failed": _l("failed"), "previewed": _l("previewed")}
 
 
 @bp.app_context_processor
@@ -129,9 +132,9 @@ def create_import():
         if form.file.data and form.file.data.filename:
             limit = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"]
             raw = form.file.data.stream.read(limit + 1)
-            job = services.start_file_import(_user(), form.file.data.filename, raw)
+            job = services.start_file_import(_user(), form.file.data.filename, raw, bool(form.preview.data))
         else:
-            job = services.start_url_import(_user(), form.url.data)
+            job = services.start_url_import(_user(), form.url.data, bool(form.preview.data))
     except DomainError as error:
         db.session.rollback()
         return _import_form_page(form, error.status if error.status < 500 else 400, error.message)
@@ -146,8 +149,34 @@ def create_import():
 def show_import(import_id: int):
     """Show one import: live progress while it runs, then its counts and every problem."""
     job = services.get_import(_user(), import_id)
+    items = None
+    if job.state == ImportState.PREVIEWED:
+        items = services.list_import_items(_user(), import_id, request.args.get("page", 1, type=int))
     return render_page_or_partial("suppliers/import.html", "suppliers/_import_status.html", job=job,
-                                  finished=services.is_finished(job))
+                                  finished=services.is_finished(job), items=items, preview_actions=PREVIEW_ACTIONS,
+                                  apply_form=ApplyImportForm(formdata=None))
+
+
+@bp.post("/imports/<id:import_id>/apply")
+@supplier_only
+def apply_import(import_id: int):
+    """Apply a previewed import (its stored file), then show its progress."""
+    form = ApplyImportForm()
+    target = url_for("suppliers.show_import", import_id=import_id)
+    if not form.validate():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(target, 303)
+    try:
+        services.apply_import(_user(), import_id)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(target, 303)
+    if is_partial():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
 
 
 @bp.get("/imports")

@@ -28,10 +28,14 @@ from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.webhooks.delivery import client, deliver_webhook
 from storefront.webhooks.models import FAILED, PENDING, Webhook, WebhookDelivery
 
+PART_STATUS_CHANGED = "order_part.status_changed"
+PART_CANCELLED = "order_part.cancelled"
 EVENTS: dict[str, str] = {  # lazy labels: shown in the language of the page
     "order.created": _l("An order was placed"),
     "order.status_changed": _l("An order moved to another status"),
     "order.shipped": _l("An order was sent"),
+    PART_STATUS_CHANGED: _l("A supplier's part of an order moved to another status"),
+    PART_CANCELLED: _l("A supplier's part of an order was cancelled"),
 }
 TEST_EVENT = "webhook.test"
 MAX_SECRET = 200

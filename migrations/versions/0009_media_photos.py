@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0008'  # main's head when merged (the lead re-chains)
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

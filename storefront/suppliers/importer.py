@@ -627,7 +627,8 @@ def _run_import(import_id: int) -> None:
             write_progress(15)
         price_list = parse_price_list(payload or "", limits())
         payload = None  # the text is no longer needed: free it before the apply phase
-        write_progress(30)
+        write_progress(35)
+        write_progress.applying = True
         shop = db.session.get(Shop, shop_id)
         if dry_run or (not confirmed and deactivation_share_exceeded(shop, price_list)):
             # Asked for, or a plain upload that would switch off too much of the shop: stop at the preview.
@@ -639,8 +640,6 @@ def _run_import(import_id: int) -> None:
         # a preview writes no goods, so it fetches none.
         photos, warnings = fetch_photos(price_list.goods)
         db.session.commit()
-        write_progress(35)
-        write_progress.applying = True
         result = apply_price_list(db.session.get(Shop, shop_id), price_list, write_progress,
                                   fingerprint if confirmed else None)
         result.touched_products |= link_photos(shop_id, price_list.goods, photos)

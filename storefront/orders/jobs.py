@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from storefront.accounts.models import User
 from storefront.extensions import db
-from storefront.jobs.mail import deliver_mail
-from storefront.orders.invoices import ensure_invoice
+from storefront.jobs.mail import deliver_mail, mail_locale
+from storefront.orders import links
+from storefront.orders.invoices import ensure_invoice, payment_terms
 from storefront.orders.models import Order, OrderPart
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,9 @@ def mail_order_placed(order_id: int, link: str = "") -> str:
     path = generate_invoice(order_id)
     order = db.session.get(Order, order_id)
     return deliver_mail(
-        [order.user.email], f"Order #{order.id} received", "orders/placed",
+        [order.user.email], "Order #%(order_id)s received", "orders/placed",
         {"order_id": order.id, "name": order.user.name, "link": link, **_summary(order)}, attachments=[path],
+        locale=mail_locale(order.user),
     )
 
 
@@ -41,39 +43,55 @@ def mail_invoice_to_admins(order_id: int) -> str:
     path = generate_invoice(order_id)
     order = db.session.get(Order, order_id)
     return deliver_mail(
-        list(admins), f"Накладная: order #{order.id}", "orders/invoice_admin",
-        {"order_id": order.id, "buyer": order.user.email, **_summary(order)}, attachments=[path],
+        list(admins), "Invoice for order #%(order_id)s", "orders/invoice_admin",
+        {"order_id": order.id, "buyer": f"{order.user.name} <{order.user.email}>",
+         "link": links.staff_order_page(order.id), **_summary(order)},
+        attachments=[path],
     )
 
 
-def mail_supplier_part(part_id: int) -> str:
-    """Tell a supplier's owners which lines of a new order are theirs (and nothing of other shops')."""
+SUPPLIER_SUBJECTS = {
+    "new": "New order #%(order_id)s for %(shop_name)s",
+    "changed": "Order #%(order_id)s for %(shop_name)s has changed",
+    "cancelled": "Order #%(order_id)s for %(shop_name)s is cancelled",
+}
+
+
+def mail_supplier_part(part_id: int, event: str = "new", note: str = "") -> str:
+    """Tell a supplier's owners which lines of an order are theirs (and nothing of other shops'), when the part
+    is new, changed or cancelled (`event`); each owner in their own language."""
     part = db.session.get(OrderPart, part_id)
     if part is None or part.shop_id is None:
         return ""
-    owners = db.session.scalars(select(User.email).where(User.shop_id == part.shop_id, User.is_active)).all()
+    owners = db.session.scalars(select(User).where(User.shop_id == part.shop_id, User.is_active)).all()
     if not owners:
         log.info("shop %s has no active owner to tell about order %s", part.shop_id, part.order_id)
         return ""
-    lines = [{"name": i.product_name, "model": i.model, "quantity": i.quantity, "price": str(i.price),
-              "total": str(i.line_total)} for i in part.items]
+    event = event if event in SUPPLIER_SUBJECTS else "new"
     order = part.order
-    return deliver_mail(
-        list(owners), f"New order #{order.id} for {part.shop_name}", "orders/supplier_part",
-        {"order_id": order.id, "shop_name": part.shop_name, "lines": lines, "subtotal": str(part.subtotal),
-         "recipient": order.delivery_recipient, "address": order.delivery_address, "phone": order.delivery_phone},
-    )
+    context = {"order_id": order.id, "shop_name": part.shop_name, "event": event, "note": note,
+               "lines": _lines(part), "subtotal": str(part.subtotal), "recipient": order.delivery_recipient,
+               "address": order.delivery_address, "phone": order.delivery_phone,
+               "link": links.supplier_order_page(order.id)}
+    sent = [deliver_mail([owner.email], SUPPLIER_SUBJECTS[event], "orders/supplier_part", context,
+                         locale=mail_locale(owner)) for owner in owners]
+    return " ".join(sent)
+
+
+def _lines(part: OrderPart) -> list[dict]:
+    return [{"name": i.product_name, "model": i.model, "quantity": i.quantity, "price": str(i.price),
+             "total": str(i.line_total)} for i in part.items]
 
 
 def _summary(order: Order) -> dict:
     return {
         "parts": [
             {"shop_name": part.shop_name, "subtotal": str(part.subtotal), "delivery_fee": str(part.delivery_fee),
-             "lines": [{"name": i.product_name, "quantity": i.quantity, "price": str(i.price),
-                        "total": str(i.line_total)} for i in part.items]}
+             "lines": _lines(part)}
             for part in order.parts
         ],
         "total": str(order.total),
         "address": order.delivery_address,
+        "payment": payment_terms(order),
     }
 

@@ -18,7 +18,7 @@ from storefront.audit.services import record
 from storefront.database import utcnow
 from storefront.domain_errors import Conflict
 from storefront.extensions import db
-from storefront.jobs.mail import send_mail
+from storefront.jobs.mail import mail_locale, send_mail
 from storefront.orders.access import own_order
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
@@ -99,11 +99,14 @@ def _event(order: Order, frm: OrderStatus | None, to: OrderStatus, actor: User |
     ))
 
 
-def _notify(order: Order, subject: str, headline: str, note: str, order_link: OrderLink) -> None:
+def _notify(order: Order, status: OrderStatus, note: str, order_link: OrderLink, part: OrderPart | None = None
+            ) -> None:
+    """Tell the shopper what changed (the order, or one supplier's part of it) and what happens next, in their
+    language; the template words the subject and the body (email/orders/status_changed)."""
     send_mail(
-        order.user.email, subject, "orders/status_changed", durable=True, name=order.user.name,
-        order_id=order.id, headline=headline, note=note, status=order.status.value,
-        status_label=STATUS_LABELS[order.status], link=order_link(order.id),
+        order.user.email, "Order #%(order_id)s", "orders/status_changed", durable=True,
+        locale=mail_locale(order.user), name=order.user.name, order_id=order.id, status=status.value,
+        shop_name=part.shop_name if part is not None else "", note=note, link=order_link(order.id),
     )
 
 
@@ -160,8 +163,7 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     for part in parts:
         db.session.refresh(part)
     _order_changed(order, current, to, actor, note)
-    _notify(order, f"Order #{order.id} is {STATUS_LABELS[to].lower()}",
-            f"Your order #{order.id} is now {STATUS_LABELS[to].lower()}.", note, order_link)
+    _notify(order, to, note, order_link)
     return order
 
 
@@ -205,7 +207,6 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     db.session.flush()
     db.session.refresh(part)
     db.session.refresh(order)
-    label = STATUS_LABELS[to].lower()
     if to == S.CANCELLED and all(p.status == S.CANCELLED for p in order.parts) and S.CANCELLED in TRANSITIONS[order.status]:
         # Nothing is left to deliver: the order itself is cancelled (the parts' stock is already back).
         previous = order.status
@@ -214,6 +215,5 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
         db.session.flush()
         db.session.refresh(order)
         _order_changed(order, previous, S.CANCELLED, actor, "Every supplier cancelled their part.")
-    _notify(order, f"Order #{order.id}: {part.shop_name} — {label}",
-            f"The part of your order #{order.id} from {part.shop_name} is now {label}.", note, order_link)
+    _notify(order, to, note, order_link, part)
     return part

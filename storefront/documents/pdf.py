@@ -25,11 +25,12 @@ CENT = Decimal("0.01")
 
 
 def total_in_words(amount: Decimal) -> str:
-    """"Одна тысяча триста рублей, ноль копеек" → with the kopecks as digits, as accountants write it."""
+    """"Одна тысяча триста рублей 00 копеек": the rubles in words, the kopecks in digits, as accountants write it."""
     amount = Decimal(amount).quantize(CENT)
     rubles = int(amount)
     kopecks = int((amount - rubles) * 100)
-    words = num2words(rubles, lang="ru", to="currency", currency="RUB").split(",")[0].strip()
+    # num2words reads an int as kopecks: hand it the amount itself, keep its rubles, write the kopecks in digits.
+    words = num2words(amount, lang="ru", to="currency", currency="RUB").split(",")[0].strip()
     words = words[:1].upper() + words[1:]
     return f"{words} {kopecks:02d} {_kopecks_word(kopecks)}"
 
@@ -134,7 +135,7 @@ def _invoice_page(pdf: FPDF, order: Order, part: OrderPart) -> None:
         rows.append(("Доставка", "усл.", 1, part.delivery_fee, part.delivery_fee))
     total = sum((row[4] for row in rows), Decimal("0"))
     pdf.set_font("DejaVu", "", 8)
-    with pdf.table(col_widths=(8, 66, 11, 13, 24, 24, 18, 26),
+    with pdf.table(col_widths=(8, 62, 10, 16, 24, 24, 18, 28),
                    text_align=("RIGHT", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT", "CENTER", "RIGHT"),
                    headings_style=FontFace(emphasis="BOLD")) as table:
         table.row(["№", "Товар (работа, услуга)", "Ед.", "Кол-во", "Цена", "Сумма", "Ставка НДС", "Сумма НДС"])

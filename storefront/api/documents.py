@@ -129,14 +129,17 @@ class OrdersExport(MethodView):
         return _file(exports.orders_table(current_api_user(), filters), fmt, "orders", values)
 
 
-@blp.route("/admin/exports/<any(users, products):kind>")
+@blp.route("/admin/exports/<kind>")
 class StaffExport(MethodView):
     @auth_required(blp, Role.STAFF)
+    @errors(blp, 404)
     @blp.arguments(ma.Schema.from_dict({"format": ma.fields.String(
         load_default="csv", validate=ma.validate.OneOf(list(exports.FORMATS)))})(), location="query")
     @blp.doc(**EXPORT_DOC)
     def get(self, args, kind):
-        """Every user, or every product with each shop's offer, as CSV or XLSX (`format`)."""
+        """Every user (`users`), or every product with each shop's offer (`products`), as CSV or XLSX (`format`)."""
+        if kind not in ("users", "products"):
+            raise exports.ExportNotFound("No such export.")
         return _file(exports.table_for(current_api_user(), kind, {}), args["format"], kind, {})
 
 

@@ -575,7 +575,8 @@ def _export(kind: str, fmt: str, table, filters: dict):
                     headers={"Content-Disposition": f'attachment; filename="{exports.file_name(table, fmt)}"'})
 
 
-@bp.get("/exports/orders.<any(csv, xlsx):fmt>")
+@bp.get("/exports/orders.csv", defaults={"fmt": "csv"})
+@bp.get("/exports/orders.xlsx", defaults={"fmt": "xlsx"})
 def export_orders(fmt: str):
     """The order list with its current filters and sort, as CSV or XLSX (large ones: a job)."""
     _form, valid, filters = _order_filters()
@@ -586,7 +587,8 @@ def export_orders(fmt: str):
     return _export("orders", fmt, exports.orders_table(_user(), filters), values)
 
 
-@bp.get("/exports/users.<any(csv, xlsx):fmt>")
+@bp.get("/exports/users.csv", defaults={"fmt": "csv"})
+@bp.get("/exports/users.xlsx", defaults={"fmt": "xlsx"})
 def export_users(fmt: str):
     """The user list with its current filters, as CSV or XLSX."""
     _form, valid, filters = _user_filters()
@@ -595,7 +597,8 @@ def export_users(fmt: str):
     return _export("users", fmt, exports.users_table(_user(), **filters), _json_filters(filters))
 
 
-@bp.get("/exports/products.<any(csv, xlsx):fmt>")
+@bp.get("/exports/products.csv", defaults={"fmt": "csv"})
+@bp.get("/exports/products.xlsx", defaults={"fmt": "xlsx"})
 def export_products(fmt: str):
     """Every product with each shop's offer of it (price, stock), as CSV or XLSX."""
     return _export("products", fmt, exports.products_table(_user()), {})

@@ -83,6 +83,15 @@ class Config:
 
     STOREFRONT_NAME = os.environ.get("STOREFRONT_NAME", "Storefront")
     STOREFRONT_CURRENCY = os.environ.get("STOREFRONT_CURRENCY", "RUB")
+    # What the e-mails' layout shows: the brand colour (button, header) and the contacts in every footer.
+    STOREFRONT_COLOR = os.environ.get("STOREFRONT_COLOR", "#0b6e4f")
+    STOREFRONT_CONTACT_EMAIL = os.environ.get("STOREFRONT_CONTACT_EMAIL", "support@storefront.local")
+    STOREFRONT_CONTACT_PHONE = os.environ.get("STOREFRONT_CONTACT_PHONE", "+7 495 000-00-00")
+    STOREFRONT_PUBLIC_URL = os.environ.get("STOREFRONT_PUBLIC_URL", "")  # the shop's address for e-mails
+    # Staff exports (orders, users, products; a supplier's own parts): up to this many rows they download at
+    # once, above it a job writes the file into EXPORT_DIR and the page shows its progress.
+    EXPORT_SYNC_LIMIT = env_int("EXPORT_SYNC_LIMIT", 5000)
+    EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE_DIR / "staff-exports"))
     # Catalog cache lifetime in seconds (Redis when REDIS_URL is set, else in-process); 0 switches it off.
     CATALOG_CACHE_TTL = env_int("CATALOG_CACHE_TTL", 300)
     # Supplier price lists: the upload cap (the upload routes lift MAX_CONTENT_LENGTH to it), goods per file,

@@ -13,6 +13,7 @@ from storefront.catalog.models import (
     ShopCategory,
     product_extra_categories,
 )
+from storefront.documents.models import DocumentCounter, IssuedDocument, ShopLegalDetails
 from storefront.jobs.models import OutboxMessage
 from storefront.media.models import MediaAsset, MediaSource, OfferImage
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
@@ -21,8 +22,9 @@ from storefront.support.models import Conversation, Message
 from storefront.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
-    "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "ImportJob", "ImportPayload", "ImportState",
-    "MediaAsset", "MediaSource", "Message", "Offer", "OfferImage", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus",
-    "OutboxMessage", "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "UserSession", "Webhook",
+    "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "DocumentCounter", "ImportJob", "ImportPayload",
+    "ImportState", "IssuedDocument", "MediaAsset", "MediaSource", "Message", "Offer", "OfferImage", "OfferParameter",
+    "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus", "OutboxMessage", "Parameter", "Product",
+    "RefreshToken", "Role", "Shop", "ShopCategory", "ShopLegalDetails", "User", "UserSession", "Webhook",
     "WebhookDelivery", "product_extra_categories",
 ]

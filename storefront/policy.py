@@ -152,3 +152,20 @@ def visible_parts(user: User | None, order, parts: Iterable[P] | None = None) ->
 def may_download_invoice(user: User | None, order) -> bool:
     """The invoice lists every supplier's lines: its shopper and staff only."""
     return is_staff(user) or (user is not None and order.user_id == user.id)
+
+
+# --- shops' papers (legal details, packing slips) --------------------------------------------------------------
+
+
+def require_shop_editor(user: User | None, shop_id: int) -> None:
+    """A shop's legal details: staff, or that shop's verified supplier (Forbidden / email_unverified)."""
+    if is_staff(user):
+        return
+    if not owns_shop(user, shop_id):
+        raise Forbidden("You can only change your own shop's details.")
+    require_verified(user)
+
+
+def may_print_part(user: User | None, part: _HasShop) -> bool:
+    """A supplier part's packing slip: staff, or the shop that fulfils it."""
+    return is_staff(user) or owns_shop(user, part.shop_id)

@@ -42,6 +42,12 @@ def list_users(
     page_size: int = 20,
 ) -> Page[User]:
     """Accounts matching the filters, newest first; `q` matches e-mail or name, case-insensitively."""
+    return paginate(users_statement(actor, role=role, verified=verified, active=active, q=q), page, page_size)
+
+
+def users_statement(actor: User, *, role: Role | None = None, verified: bool | None = None,
+                    active: bool | None = None, q: str | None = None):
+    """The SELECT behind `list_users`, unpaginated (the exports read it whole)."""
     _require_staff(actor)
     statement = select(User).order_by(User.created_at.desc(), User.id.desc())
     if role is not None:
@@ -55,7 +61,7 @@ def list_users(
         statement = statement.where(or_(
             func.lower(User.email).contains(term, autoescape=True), func.lower(User.name).contains(term, autoescape=True)
         ))
-    return paginate(statement, page, page_size)
+    return statement
 
 
 def get_user(actor: User, user_id: int) -> User:

@@ -40,7 +40,7 @@ from storefront.accounts.models import Contact, Role, User, UserSession
 from storefront.accounts.passwords import hash_password, needs_rehash, verify_password
 from storefront.database import utcnow
 from storefront.extensions import db
-from storefront.jobs.mail import send_mail
+from storefront.jobs.mail import mail_locale, send_mail
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,8 @@ def register_user(
 
 def send_verification(user: User, verify_link: LinkBuilder) -> None:
     token = tokens.make_token(tokens.VERIFY, {"uid": user.id, "email": user.email})
-    send_mail(user.email, "Confirm your e-mail", "verify_email", name=user.name, link=verify_link(token))
+    send_mail(user.email, "Confirm your e-mail", "verify_email", locale=mail_locale(user), name=user.name,
+              link=verify_link(token))
 
 
 def resend_verification(email: str, verify_link: LinkBuilder) -> None:
@@ -207,7 +208,8 @@ def verify_email(token: str, *, shop_link: str) -> User:
     user.is_verified = True
     user.verified_at = utcnow()
     db.session.flush()
-    send_mail(user.email, "Welcome", "welcome", name=user.name, role=user.role.value, link=shop_link)
+    send_mail(user.email, "Welcome", "welcome", locale=mail_locale(user), name=user.name, role=user.role.value,
+              link=shop_link)
     return user
 
 
@@ -289,7 +291,8 @@ def request_password_reset(email: str, reset_link: LinkBuilder) -> None:
     if user is None or not user.is_active:
         return
     token = tokens.make_token(tokens.RESET, {"uid": user.id, "pw": tokens.password_fingerprint(user.password_hash)})
-    send_mail(user.email, "Reset your password", "reset_password", name=user.name, link=reset_link(token))
+    send_mail(user.email, "Reset your password", "reset_password", locale=mail_locale(user), name=user.name,
+              link=reset_link(token))
 
 
 def check_reset_token(token: str) -> User:
@@ -353,7 +356,8 @@ def request_email_change(user: User, *, new_email: str, password: str, confirm_l
         raise InvalidEmail(_("This is already your e-mail address."), field="email")
     _ensure_email_free(new_email)
     token = tokens.make_token(tokens.CHANGE_EMAIL, {"uid": user.id, "old": user.email, "new": new_email})
-    send_mail(new_email, "Confirm your new e-mail", "change_email", name=user.name, link=confirm_link(token))
+    send_mail(new_email, "Confirm your new e-mail", "change_email", locale=mail_locale(user), name=user.name,
+              link=confirm_link(token))
     return new_email
 
 

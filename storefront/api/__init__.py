@@ -11,6 +11,7 @@ def register_api(api: Api) -> None:
         cart,
         catalog,
         contacts,
+        documents,
         orders,  # noqa: F401 - its routes join admin.order_blp, registered below
         partner,
         support,
@@ -23,6 +24,7 @@ def register_api(api: Api) -> None:
     api.register_blueprint(cart.blp)
     api.register_blueprint(partner.blp)
     api.register_blueprint(support.blp)
+    api.register_blueprint(documents.blp)
     for blp in catalog.BLUEPRINTS:
         api.register_blueprint(blp)
     for blp in admin.BLUEPRINTS:

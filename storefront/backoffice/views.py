@@ -8,11 +8,13 @@ that also works without JavaScript (flash and redirect back).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -51,6 +53,9 @@ from storefront.backoffice.forms import (
 from storefront.cart.forms import first_error
 from storefront.catalog import editing as catalog
 from storefront.catalog import reports as catalog_reports
+from storefront.documents import exports, legal, mail_previews
+from storefront.documents import services as documents
+from storefront.documents.forms import LegalDetailsForm
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, login_manager
 from storefront.htmx import error_status, is_partial, render_page_or_partial
@@ -157,9 +162,8 @@ def _shop_choices() -> list[tuple[str, str]]:
     return [("", _("Any"))] + [(str(row.shop.id), row.shop.name) for row in shops.list_shops(_user())]
 
 
-@bp.get("/orders")
-def list_orders():
-    """List every order with filters (status, shopper, supplier, dates, number or e-mail), sort and pages."""
+def _order_filters() -> tuple[OrderFilterForm, bool, order_reports.OrderFilters]:
+    """The order list's filters from the query string (the list and its exports read the same ones)."""
     form = OrderFilterForm(request.args)
     form.shop.choices = _shop_choices()
     valid = form.validate()
@@ -170,6 +174,13 @@ def list_orders():
             shop_id=int(form.shop.data) if form.shop.data else None, date_from=form.date_from.data,
             date_to=form.date_to.data, q=form.q.data or "", sort=form.sort.data or order_reports.DEFAULT_SORT,
         )
+    return form, valid, filters
+
+
+@bp.get("/orders")
+def list_orders():
+    """List every order with filters (status, shopper, supplier, dates, number or e-mail), sort and pages."""
+    form, valid, filters = _order_filters()
     page = order_reports.search_orders(_user(), filters, _page_number(form))
     return _page("orders", "orders", status=200 if valid else 400, form=form, page=page, filters=filters)
 
@@ -218,15 +229,20 @@ def _yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-@bp.get("/users")
-def list_users():
-    """List accounts, searchable and filtered by role, verification and state."""
+def _user_filters() -> tuple[UserFilterForm, bool, dict]:
     form = UserFilterForm(request.args)
     valid = form.validate()
     filters = {}
     if valid:
         filters = {"q": form.q.data or "", "role": Role(form.role.data) if form.role.data else None,
                    "verified": _yes_no(form.verified.data), "active": _yes_no(form.active.data)}
+    return form, valid, filters
+
+
+@bp.get("/users")
+def list_users():
+    """List accounts, searchable and filtered by role, verification and state."""
+    form, valid, filters = _user_filters()
     page = management.list_users(_user(), page=_page_number(form), **filters)
     return _page("users", "users", status=200 if valid else 400, form=form, page=page)
 
@@ -558,3 +574,129 @@ def upload_product_photo(product_id: int):
     return _act(lambda: catalog.set_product_photo(product_id, data, actor=_user()),
                 _("The photo was saved."), url_for("backoffice.edit_product", product_id=product_id),
                 lambda **kw: _product_page(product_id, **kw), form)
+
+
+# ------------------------------------------------------------------------------------------------------ exports
+
+
+def _json_filters(values: dict) -> dict:
+    """The filters as the export job gets them (JSON: enums by value, dates as ISO strings)."""
+    out = {}
+    for key, value in values.items():
+        if value is None or value == "":
+            continue
+        out[key] = value.value if hasattr(value, "value") else value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+def _export(kind: str, fmt: str, table, filters: dict):
+    if exports.needs_job(table):
+        return render_template("documents/export_start.html", kind=kind, fmt=fmt, count=table.count,
+                               filters=json.dumps(filters))
+    return Response(exports.render(table, fmt), mimetype=exports.FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{exports.file_name(table, fmt)}"'})
+
+
+@bp.get("/exports/orders.csv", defaults={"fmt": "csv"})
+@bp.get("/exports/orders.xlsx", defaults={"fmt": "xlsx"})
+def export_orders(fmt: str):
+    """The order list with its current filters and sort, as CSV or XLSX (large ones: a job)."""
+    _form, valid, filters = _order_filters()
+    if not valid:
+        abort(400)
+    values = _json_filters({name: getattr(filters, name) for name in
+                            ("status", "shopper_id", "shop_id", "date_from", "date_to", "q", "sort")})
+    return _export("orders", fmt, exports.orders_table(_user(), filters), values)
+
+
+@bp.get("/exports/users.csv", defaults={"fmt": "csv"})
+@bp.get("/exports/users.xlsx", defaults={"fmt": "xlsx"})
+def export_users(fmt: str):
+    """The user list with its current filters, as CSV or XLSX."""
+    _form, valid, filters = _user_filters()
+    if not valid:
+        abort(400)
+    return _export("users", fmt, exports.users_table(_user(), **filters), _json_filters(filters))
+
+
+@bp.get("/exports/products.csv", defaults={"fmt": "csv"})
+@bp.get("/exports/products.xlsx", defaults={"fmt": "xlsx"})
+def export_products(fmt: str):
+    """Every product with each shop's offer of it (price, stock), as CSV or XLSX."""
+    return _export("products", fmt, exports.products_table(_user()), {})
+
+
+# ----------------------------------------------------------------------------------------- packing slips, legal
+
+
+@bp.get("/orders/<id:order_id>/parts/<id:part_id>/packing-slip.pdf")
+def packing_slip(order_id: int, part_id: int):
+    """The packing slip (накладная) of one supplier's part of the order, as PDF."""
+    name, pdf = documents.packing_slip(_user(), order_id, part_id)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+def _legal_page(shop_id: int, form: LegalDetailsForm, status: int = 200, error: str | None = None):
+    details = legal.get_legal_details(_user(), shop_id)
+    return render_template("backoffice/shop_legal.html", details=details, form=form, error=error,
+                           action=url_for("backoffice.update_shop_legal", shop_id=shop_id)), status
+
+
+@bp.get("/shops/<id:shop_id>/legal")
+def shop_legal(shop_id: int):
+    """Show a shop's legal details for editing."""
+    details = legal.get_legal_details(_user(), shop_id)
+    form = LegalDetailsForm(formdata=None, obj=details)
+    form.vat_rate.data = "none" if details.vat_rate is None else str(details.vat_rate)
+    return _legal_page(shop_id, form)
+
+
+@bp.post("/shops/<id:shop_id>/legal")
+def update_shop_legal(shop_id: int):
+    """Save a shop's legal details (the same checks as the supplier's own form)."""
+    form = LegalDetailsForm()
+    if not form.validate():
+        return _legal_page(shop_id, form, 400)
+    try:
+        legal.update_legal_details(_user(), shop_id, form.values())
+    except legal.InvalidLegalDetails as error:
+        db.session.rollback()
+        for name, messages in error.errors.items():
+            getattr(form, name).errors = list(messages)
+        return _legal_page(shop_id, form, 422, error.message)
+    flash(_("The legal details are saved."), "success")
+    return redirect(url_for("backoffice.shop_legal", shop_id=shop_id), 303)
+
+
+# ------------------------------------------------------------------------------------------------------ e-mails
+
+# The e-mail's own HTML, framed by the preview page: its inline styles need 'unsafe-inline', nothing else runs.
+PREVIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
+
+
+def _preview_locale() -> str | None:
+    wanted = request.args.get("lang")
+    return wanted if wanted in current_app.config["STOREFRONT_LOCALES"] else None
+
+
+@bp.get("/emails")
+def list_emails():
+    """Every e-mail the shop sends, each with a preview."""
+    return render_template("backoffice/emails.html", previews=mail_previews.list_previews(_user()),
+                           locales=current_app.config["STOREFRONT_LOCALES"])
+
+
+@bp.get("/emails/<slug>")
+def show_email(slug: str):
+    """One e-mail with sample data: its subject, its text part and (framed) its HTML part."""
+    rendered = mail_previews.render_preview(_user(), slug, _preview_locale())
+    return render_template("backoffice/email.html", rendered=rendered, lang=_preview_locale(),
+                           locales=current_app.config["STOREFRONT_LOCALES"])
+
+
+@bp.get("/emails/<slug>/html")
+def show_email_html(slug: str):
+    """The HTML part alone, as a mail client gets it (inlined styles)."""
+    rendered = mail_previews.render_preview(_user(), slug, _preview_locale())
+    return Response(rendered.html, mimetype="text/html",
+                    headers={"Content-Security-Policy": PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"})

@@ -1,4 +1,11 @@
-"""E-mail, always sent from a job: over SMTP when MAIL_SERVER is set, else written to instance/mail/ as .eml."""
+"""E-mail, always sent from a job: over SMTP when MAIL_SERVER is set, else written to instance/mail/ as .eml.
+
+Every message has a text and an HTML part from `templates/email/<template>.txt|.html`, both extending the one
+layout (`email/_layout.*`: the shop's name and colour, the main action as a button, a footer with the shop's
+contacts and why the reader got it). The HTML's CSS is inlined (css_inline): mail clients drop <style>.
+The message is rendered in the recipient's language (`locale`, else the shop's STOREFRONT_LOCALE); the
+subject is an English msgid with `%(name)s` placeholders filled from the context, translated likewise.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import css_inline
 from flask import current_app
+from flask_babel import force_locale, pgettext
 from flask_mail import Message
-from jinja2 import TemplateNotFound
 
 from storefront.extensions import mail
 from storefront.jobs.queue import enqueue, enqueue_durable
@@ -23,18 +31,26 @@ log = logging.getLogger(__name__)
 LINK = re.compile(r"https?://\S+")
 
 
+def mail_locale(user: Any) -> str | None:
+    """The language to write to `user` in: their profile's, if they chose one (None: the shop's default)."""
+    return getattr(user, "locale", None) or None
+
+
 def send_mail(
-    to: str | list[str], subject: str, template: str, *, durable: bool = True, **context: Any
+    to: str | list[str], subject: str, template: str, *, durable: bool = True, locale: str | None = None,
+    **context: Any,
 ) -> None:
     """Queue an e-mail rendered from `templates/email/<template>.txt` (+ `.html` when present).
 
     Through the outbox by default: a verification or order e-mail survives a Redis outage (and a Redis that
     restarts empty). `durable=False` only for mail that may be lost.
 
+    `subject` is an English msgid (placeholders from `context`); `locale` the recipient's (`mail_locale(user)`).
     `context` must be JSON-friendly and carry absolute URLs: the job may run in another process, without a request.
     """
     recipients = [to] if isinstance(to, str) else list(to)
-    kwargs = {"recipients": recipients, "subject": subject, "template": template, "context": context}
+    kwargs = {"recipients": recipients, "subject": subject, "template": template, "context": context,
+              "locale": locale}
     if durable:
         enqueue_durable(deliver_mail, queue="mail", **kwargs)
     else:
@@ -42,16 +58,13 @@ def send_mail(
 
 
 def deliver_mail(
-    recipients: list[str], subject: str, template: str, context: dict[str, Any], attachments: list[str] | None = None
+    recipients: list[str], subject: str, template: str, context: dict[str, Any], attachments: list[str] | None = None,
+    locale: str | None = None,
 ) -> str:
     """Render and send one message, with files attached (paths); returns where it went (SMTP server or file path)."""
-    body = _render(f"email/{template}.txt", context)
-    try:
-        html = _render(f"email/{template}.html", context)
-    except TemplateNotFound:  # the HTML part is optional
-        html = None
+    subject, body, html = render_mail(template, subject, context, locale)
     message = Message(
-        subject=f"[{current_app.config['STOREFRONT_NAME']}] {subject}",
+        subject=subject,
         recipients=recipients,
         body=body,
         html=html,
@@ -87,6 +100,31 @@ def _smtp_send(message: Message) -> None:
             if attempt == 2:
                 raise
             log.info("SMTP connection lost (%s); reconnecting", exc)
+
+
+def render_mail(template: str, subject: str, context: dict[str, Any], locale: str | None = None
+                ) -> tuple[str, str, str]:
+    """(subject, text, HTML) of one message in `locale` (default: the shop's); the back-office preview uses it too.
+
+    A text template may word the subject itself (`{% block subject %}`, e.g. to name a translated status);
+    else `subject` is translated (msgctxt "mail") and filled from the context."""
+    with force_locale(locale or current_app.config["STOREFRONT_LOCALE"]):
+        values = {**context, "mail": _shop()}
+        text_template = current_app.jinja_env.get_template(f"email/{template}.txt")
+        text = text_template.render(**values)
+        html = css_inline.inline(_render(f"email/{template}.html", values))
+        if "subject" in text_template.blocks:
+            title = "".join(text_template.blocks["subject"](text_template.new_context(values))).strip()
+        else:
+            title = pgettext("mail", subject, **context) if context else pgettext("mail", subject)
+    return f"[{current_app.config['STOREFRONT_NAME']}] {title}", text, html
+
+
+def _shop() -> dict[str, str]:
+    config = current_app.config
+    return {"name": config["STOREFRONT_NAME"], "color": config["STOREFRONT_COLOR"],
+            "email": config["STOREFRONT_CONTACT_EMAIL"], "phone": config["STOREFRONT_CONTACT_PHONE"],
+            "url": config["STOREFRONT_PUBLIC_URL"]}
 
 
 def _render(name: str, context: dict[str, Any]) -> str:

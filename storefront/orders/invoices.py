@@ -1,4 +1,4 @@
-"""PDF invoices ("накладная") rendered with fpdf2, in DejaVu Sans so Cyrillic names print as written."""
+"""The order's PDF invoice on disk: rendered once (storefront/documents/pdf.py), then served and attached."""
 
 from __future__ import annotations
 
@@ -7,54 +7,17 @@ import tempfile
 from pathlib import Path
 
 from flask import current_app
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 
+from storefront.documents.pdf import invoice_pdf, payment_terms
 from storefront.extensions import db
 from storefront.orders.models import Order
-from storefront.templating import format_money
 
-FONTS = Path(__file__).resolve().parent / "fonts"  # shipped with the app; see fonts/LICENSE-DejaVu.txt
+__all__ = ["ensure_invoice", "invoice_file", "payment_terms", "render_invoice"]
 
 
 def render_invoice(order: Order) -> bytes:
-    """The invoice for `order` as PDF bytes: buyer, delivery address, lines per supplier, totals."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Invoice {order.id}")
-    pdf.set_creator(current_app.config["STOREFRONT_NAME"])
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 16)
-    pdf.cell(0, 10, f"Накладная / Invoice № {order.id}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 10)
-    lines = [
-        f"{current_app.config['STOREFRONT_NAME']} · {order.created_at:%d.%m.%Y %H:%M} UTC",
-        f"Покупатель / Buyer: {order.user.name} <{order.user.email}>",
-        f"Получатель / Recipient: {order.delivery_recipient}",
-        f"Адрес доставки / Delivery address: {order.delivery_address}",
-        f"Телефон / Phone: {order.delivery_phone}",
-    ]
-    for text in lines:
-        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
-    for part in order.parts:
-        pdf.ln(4)
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(0, 8, f"Поставщик / Supplier: {part.shop_name}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 9)
-        with pdf.table(col_widths=(70, 35, 12, 30, 30), text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
-                       headings_style=FontFace(emphasis="BOLD")) as table:
-            table.row(["Товар / Product", "Модель / Model", "Кол. / Qty", "Цена / Price", "Сумма / Sum"])
-            for item in part.items:
-                table.row([item.product_name, item.model, str(item.quantity), format_money(item.price),
-                           format_money(item.line_total)])
-        pdf.cell(0, 6, f"Подытог / Subtotal: {format_money(part.subtotal)}   "
-                       f"Доставка / Delivery: {format_money(part.delivery_fee)}", align="R",
-                 new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("DejaVu", "B", 12)
-    pdf.cell(0, 8, f"Итого / Total: {format_money(order.total)}", align="R", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    """The order's invoice PDF: one invoice per supplier's part (storefront/documents/pdf.py says why)."""
+    return invoice_pdf(order)
 
 
 def invoice_file(order_id: int) -> Path:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, url_for
-from flask_babel import gettext as _
+from flask import current_app
 from sqlalchemy import select
 
 from storefront.accounts.models import User
 from storefront.extensions import db
-from storefront.jobs.mail import deliver_mail
-from storefront.orders.invoices import ensure_invoice
-from storefront.orders.labels import status_word
+from storefront.jobs.mail import deliver_mail, mail_locale
+from storefront.orders import links
+from storefront.orders.invoices import ensure_invoice, payment_terms
 from storefront.orders.models import Order, OrderPart, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -30,8 +29,9 @@ def mail_order_placed(order_id: int, link: str = "") -> str:
     path = generate_invoice(order_id)
     order = db.session.get(Order, order_id)
     return deliver_mail(
-        [order.user.email], f"Order #{order.id} received", "orders/placed",
+        [order.user.email], "Order #%(order_id)s received", "orders/placed",
         {"order_id": order.id, "name": order.user.name, "link": link, **_summary(order)}, attachments=[path],
+        locale=mail_locale(order.user),
     )
 
 
@@ -43,80 +43,63 @@ def mail_invoice_to_admins(order_id: int) -> str:
     path = generate_invoice(order_id)
     order = db.session.get(Order, order_id)
     return deliver_mail(
-        list(admins), f"Накладная: order #{order.id}", "orders/invoice_admin",
-        {"order_id": order.id, "buyer": order.user.email, **_summary(order)}, attachments=[path],
+        list(admins), "Invoice for order #%(order_id)s", "orders/invoice_admin",
+        {"order_id": order.id, "buyer": f"{order.user.name} <{order.user.email}>",
+         "link": links.staff_order_page(order.id), **_summary(order)},
+        attachments=[path],
     )
 
 
-def mail_supplier_part(part_id: int) -> str:
-    """Tell a supplier's owners which lines of a new order are theirs (and nothing of other shops')."""
+SUPPLIER_SUBJECTS = {
+    "new": "New order #%(order_id)s for %(shop_name)s",
+    "changed": "Order #%(order_id)s for %(shop_name)s has changed",
+    "cancelled": "Order #%(order_id)s for %(shop_name)s is cancelled",
+}
+
+
+def mail_supplier_part(part_id: int, event: str = "new", note: str = "") -> str:
+    """Tell a supplier's owners which lines of an order are theirs (and nothing of other shops'), when the part
+    is new, changed or cancelled (`event`); each owner in their own language."""
     part = db.session.get(OrderPart, part_id)
     if part is None or part.shop_id is None:
         return ""
-    owners = db.session.scalars(select(User.email).where(User.shop_id == part.shop_id, User.is_active)).all()
+    owners = db.session.scalars(select(User).where(User.shop_id == part.shop_id, User.is_active)).all()
     if not owners:
         log.info("shop %s has no active owner to tell about order %s", part.shop_id, part.order_id)
         return ""
-    lines = [{"name": i.product_name, "model": i.model, "quantity": i.quantity, "price": str(i.price),
-              "total": str(i.line_total)} for i in part.items]
+    event = event if event in SUPPLIER_SUBJECTS else "new"
     order = part.order
-    return deliver_mail(
-        list(owners), f"New order #{order.id} for {part.shop_name}", "orders/supplier_part",
-        {"order_id": order.id, "shop_name": part.shop_name, "lines": lines, "subtotal": str(part.subtotal),
-         "recipient": order.delivery_recipient, "address": order.delivery_address, "phone": order.delivery_phone},
-    )
+    context = {"order_id": order.id, "shop_name": part.shop_name, "event": event, "note": note,
+               "lines": _lines(part), "subtotal": str(part.subtotal), "recipient": order.delivery_recipient,
+               "address": order.delivery_address, "phone": order.delivery_phone,
+               "link": links.supplier_order_page(order.id)}
+    sent = [deliver_mail([owner.email], SUPPLIER_SUBJECTS[event], "orders/supplier_part", context,
+                         locale=mail_locale(owner)) for owner in owners]
+    return " ".join(sent)
 
 
-def _shop_owners(part: OrderPart) -> list[str]:
-    return list(db.session.scalars(select(User.email).where(User.shop_id == part.shop_id, User.is_active)))
-
-
-def _supplier_link(order_id: int) -> str:
-    try:  # a worker has no request: the link needs SERVER_NAME there
-        return url_for("suppliers.show_order", order_id=order_id, _external=True)
-    except RuntimeError:
-        return ""
+def _lines(part: OrderPart) -> list[dict]:
+    return [{"name": i.product_name, "model": i.model, "quantity": i.quantity, "price": str(i.price),
+             "total": str(i.line_total)} for i in part.items]
 
 
 def mail_supplier_part_changed(part_id: int, from_status: str, to_status: str, note: str = "") -> str:
     """Tell a supplier's owners that someone else moved their part of an order (the shopper or staff
-    cancelled the order, staff moved it): the subject carries the order number."""
-    part = db.session.get(OrderPart, part_id)
-    if part is None or part.shop_id is None:
-        return ""
-    owners = _shop_owners(part)
-    if not owners:
-        log.info("shop %s has no active owner to tell about order %s", part.shop_id, part.order_id)
-        return ""
-    order, to = part.order, OrderStatus(to_status)
-    label = status_word(to)
-    if to == OrderStatus.CANCELLED:
-        subject = _("Order #%(order)d was cancelled: your part from %(shop)s", order=order.id, shop=part.shop_name)
-        headline = _("Order #%(order)d was cancelled; your part of it (%(shop)s) is cancelled too.",
-                     order=order.id, shop=part.shop_name)
-    else:
-        subject = _("Order #%(order)d changed: your part from %(shop)s is %(status)s", order=order.id,
-                    shop=part.shop_name, status=label)
-        headline = _("Your part of order #%(order)d (%(shop)s) was moved from %(previous)s to %(status)s.",
-                     order=order.id, shop=part.shop_name, status=label,
-                     previous=status_word(OrderStatus(from_status)))
-    lines = [{"name": i.product_name, "model": i.model, "quantity": i.quantity} for i in part.items]
-    return deliver_mail(
-        owners, subject, "orders/supplier_part_changed",
-        {"headline": headline, "note": note, "lines": lines, "subtotal": str(part.subtotal),
-         "cancelled": to == OrderStatus.CANCELLED, "link": _supplier_link(order.id)},
-    )
+    cancelled the order, staff moved it): the supplier's part mail, whose subject carries the order number."""
+    del from_status  # the mail shows the part as it is now
+    event = "cancelled" if OrderStatus(to_status) == OrderStatus.CANCELLED else "changed"
+    return mail_supplier_part(part_id, event, note)
 
 
 def _summary(order: Order) -> dict:
     return {
         "parts": [
             {"shop_name": part.shop_name, "subtotal": str(part.subtotal), "delivery_fee": str(part.delivery_fee),
-             "lines": [{"name": i.product_name, "quantity": i.quantity, "price": str(i.price),
-                        "total": str(i.line_total)} for i in part.items]}
+             "lines": _lines(part)}
             for part in order.parts
         ],
         "total": str(order.total),
         "address": order.delivery_address,
+        "payment": payment_terms(order),
     }
 

@@ -62,6 +62,11 @@ def _day_start(day: date) -> datetime:
 def search_orders(viewer: User, filters: OrderFilters = OrderFilters(), page: int = 1,
                   page_size: int = DEFAULT_PAGE_SIZE) -> Page[Order]:
     """Every order matching the filters, in the chosen order (unknown sorts fall back to newest first)."""
+    return paginate(orders_statement(viewer, filters), page, page_size)
+
+
+def orders_statement(viewer: User, filters: OrderFilters = OrderFilters()):
+    """The SELECT behind `search_orders`, unpaginated (the exports read it whole)."""
     _require_staff(viewer)
     statement = select(Order).join(User, User.id == Order.user_id).options(
         selectinload(Order.user), selectinload(Order.parts)
@@ -86,7 +91,7 @@ def search_orders(viewer: User, filters: OrderFilters = OrderFilters(), page: in
             statement = statement.where(or_(Order.id == int(number), by_email))
         else:
             statement = statement.where(by_email)
-    return paginate(statement.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT])), page, page_size)
+    return statement.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
 
 
 # ---------------------------------------------------------------------------------------------------- dashboard

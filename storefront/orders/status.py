@@ -20,11 +20,11 @@ from storefront.database import utcnow
 from storefront.domain_errors import Conflict
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
-from storefront.jobs.mail import send_mail
+from storefront.jobs.mail import mail_locale, send_mail
 from storefront.orders import jobs
 from storefront.orders.access import own_order
 from storefront.orders.labels import STATUS_LABELS as STATUS_LABELS
-from storefront.orders.labels import status_label, status_word
+from storefront.orders.labels import status_label
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
 from storefront.orders.stock import return_stock
@@ -103,11 +103,14 @@ def _event(order: Order, frm: OrderStatus | None, to: OrderStatus, actor: User |
     ))
 
 
-def _notify(order: Order, subject: str, headline: str, note: str, order_link: OrderLink) -> None:
+def _notify(order: Order, status: OrderStatus, note: str, order_link: OrderLink, part: OrderPart | None = None
+            ) -> None:
+    """Tell the shopper what changed (the order, or one supplier's part of it) and what happens next, in their
+    language; the template words the subject and the body (email/orders/status_changed)."""
     send_mail(
-        order.user.email, subject, "orders/status_changed", durable=True, name=order.user.name,
-        order_id=order.id, headline=headline, note=note, status=order.status.value,
-        status_label=status_label(order.status), link=order_link(order.id),
+        order.user.email, "Order #%(order_id)s", "orders/status_changed", durable=True,
+        locale=mail_locale(order.user), name=order.user.name, order_id=order.id, status=status.value,
+        shop_name=part.shop_name if part is not None else "", note=note, link=order_link(order.id),
     )
 
 
@@ -170,8 +173,7 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     for part, previous in moved:
         # Someone else moved this supplier's part (the shopper, staff, the system): its shop is told.
         _part_changed(order, part, previous, actor, note, tell_supplier=True)
-    _notify(order, _("Order #%(order)d is %(status)s", order=order.id, status=status_word(to)),
-            _("Your order #%(order)d is now %(status)s.", order=order.id, status=status_word(to)), note, order_link)
+    _notify(order, to, note, order_link)
     return order
 
 
@@ -217,19 +219,11 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     db.session.refresh(order)
     # Staff moving a supplier's part tell that supplier; the supplier acting on its own part needs no e-mail.
     _part_changed(order, part, current, actor, note, tell_supplier=not policy.owns_shop(actor, part.shop_id))
-    label = status_word(to)
-    headline = _("The part of your order #%(order)d from %(shop)s is now %(status)s.", order=order.id,
-                 shop=part.shop_name, status=label)
-    previous = follow_parts(order, actor)
-    if previous is not None:
-        # One e-mail for both moves: the part's news and where the whole order now is.
-        headline = " ".join([headline, _("Your order #%(order)d is now %(status)s.", order=order.id,
-                                         status=status_word(order.status))])
-        _notify(order, _("Order #%(order)d is %(status)s", order=order.id, status=status_word(order.status)),
-                headline, note, order_link)
+    if follow_parts(order, actor) is not None:
+        # The order moved with its part (or all parts are cancelled): one e-mail about where the order now is.
+        _notify(order, order.status, note, order_link)
     else:
-        _notify(order, _("Order #%(order)d: %(shop)s — %(status)s", order=order.id, shop=part.shop_name,
-                         status=label), headline, note, order_link)
+        _notify(order, to, note, order_link, part)
     return part
 
 

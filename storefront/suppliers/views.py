@@ -3,6 +3,8 @@ import history, export, and the shop's own part of each order."""
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -19,6 +21,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from storefront.accounts.models import Role
+from storefront.documents import exports, legal
+from storefront.documents import services as documents
+from storefront.documents.forms import LegalDetailsForm
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.htmx import error_status, is_partial, render_page_or_partial
@@ -264,6 +269,28 @@ def _part_page(part, form=None, error=None, notice=None, status=200):
     return html, error_status(status)
 
 
+@bp.get("/orders/export.csv")
+@supplier_only
+def export_orders():
+    """Download the shop's parts of orders as CSV (one row per line; the list's status filter); large: a job."""
+    raw_status = request.args.get("status", "")
+    status = OrderStatus(raw_status) if raw_status in {s.value for s in OrderStatus} else None
+    table = exports.parts_table(_user(), status)
+    if exports.needs_job(table):
+        return render_template("documents/export_start.html", kind="parts", fmt="csv", count=table.count,
+                               filters=json.dumps({"status": status.value if status else None}))
+    return Response(exports.render(table, "csv"), mimetype=exports.FORMATS["csv"],
+                    headers={"Content-Disposition": f'attachment; filename="{exports.file_name(table, "csv")}"'})
+
+
+@bp.get("/orders/<id:order_id>/packing-slip.pdf")
+@supplier_only
+def packing_slip(order_id: int):
+    """The packing slip (накладная) of the shop's part of the order, as PDF."""
+    name, pdf = documents.own_packing_slip(_user(), order_id)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
 @bp.get("/orders/<id:order_id>")
 @supplier_only
 def show_order(order_id: int):
@@ -291,3 +318,45 @@ def change_order_status(order_id: int):
         return _part_page(services.get_order_part(_user(), order_id), notice=notice)
     flash(notice, "success")
     return redirect(url_for("suppliers.show_order", order_id=order_id), 303)
+
+
+# ---------------------------------------------------------------------------------------------- legal details
+
+
+def _legal_page(form: LegalDetailsForm, status: int = 200, error: str | None = None):
+    html = render_template("suppliers/legal.html", form=form, error=error,
+                           action=url_for("suppliers.update_legal_details"))
+    return html, status
+
+
+@bp.get("/legal")
+@supplier_only
+def legal_details():
+    """Show the shop's legal details (the seller on its invoices and packing slips) for editing."""
+    details = legal.get_legal_details(_user(), services.shop_of(_user()).id)
+    form = LegalDetailsForm(formdata=None, obj=details)
+    form.vat_rate.data = "none" if details.vat_rate is None else str(details.vat_rate)
+    return _legal_page(form)
+
+
+@bp.post("/legal")
+@supplier_only
+def update_legal_details():
+    """Save the shop's legal details (every number checked; the form comes back with what is wrong)."""
+    form = LegalDetailsForm()
+    if not form.validate():
+        return _legal_page(form, 400)
+    try:
+        legal.update_legal_details(_user(), services.shop_of(_user()).id, form.values())
+    except legal.InvalidLegalDetails as error:
+        db.session.rollback()
+        for name, messages in error.errors.items():
+            getattr(form, name).errors = list(messages)
+        return _legal_page(form, 422, error.message)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        db.session.rollback()
+        return _legal_page(form, error.status, error.message)
+    flash(_("The legal details are saved."), "success")
+    return redirect(url_for("suppliers.legal_details"), 303)

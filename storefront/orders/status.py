@@ -103,14 +103,15 @@ def _event(order: Order, frm: OrderStatus | None, to: OrderStatus, actor: User |
     ))
 
 
-def _notify(order: Order, status: OrderStatus, note: str, order_link: OrderLink, part: OrderPart | None = None
-            ) -> None:
+def _notify(order: Order, status: OrderStatus, note: str, order_link: OrderLink, part: OrderPart | None = None,
+            order_status: OrderStatus | None = None) -> None:
     """Tell the shopper what changed (the order, or one supplier's part of it) and what happens next, in their
     language; the template words the subject and the body (email/orders/status_changed)."""
     send_mail(
         order.user.email, "Order #%(order_id)s", "orders/status_changed", durable=True,
         locale=mail_locale(order.user), name=order.user.name, order_id=order.id, status=status.value,
         shop_name=part.shop_name if part is not None else "", note=note, link=order_link(order.id),
+        order_status=order_status.value if order_status is not None else "",
     )
 
 
@@ -219,11 +220,13 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     db.session.refresh(order)
     # Staff moving a supplier's part tell that supplier; the supplier acting on its own part needs no e-mail.
     _part_changed(order, part, current, actor, note, tell_supplier=not policy.owns_shop(actor, part.shop_id))
-    if follow_parts(order, actor) is not None:
+    moved = follow_parts(order, actor) is not None
+    if moved and (to != S.CANCELLED or order.status == S.CANCELLED):
         # The order moved with its part (or all parts are cancelled): one e-mail about where the order now is.
+        # A part cancelled while the rest moves on is the news itself: that mail names the supplier.
         _notify(order, order.status, note, order_link)
     else:
-        _notify(order, to, note, order_link, part)
+        _notify(order, to, note, order_link, part, order.status if moved else None)
     return part
 
 

@@ -2,7 +2,7 @@
 
 from storefront.accounts.models import Contact, RefreshToken, Role, User, UserSession
 from storefront.audit.models import AuditEntry
-from storefront.cart.models import CartItem
+from storefront.cart.models import CartItem, StockReservation
 from storefront.catalog.models import (
     Category,
     Offer,
@@ -15,6 +15,7 @@ from storefront.catalog.models import (
 )
 from storefront.jobs.models import OutboxMessage
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
+from storefront.payments.models import Payment
 from storefront.suppliers.models import ImportJob, ImportPayload, ImportState
 from storefront.support.models import Conversation, Message
 from storefront.webhooks.models import Webhook, WebhookDelivery
@@ -22,6 +23,6 @@ from storefront.webhooks.models import Webhook, WebhookDelivery
 __all__ = [
     "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "ImportJob", "ImportPayload", "ImportState",
     "Message", "Offer", "OfferParameter", "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus",
-    "OutboxMessage", "Parameter", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "UserSession", "Webhook",
+    "OutboxMessage", "Parameter", "Payment", "StockReservation", "Product", "RefreshToken", "Role", "Shop", "ShopCategory", "User", "UserSession", "Webhook",
     "WebhookDelivery", "product_extra_categories",
 ]

@@ -30,6 +30,7 @@ EVENTS: dict[str, str] = {
     "order.created": "An order was placed",
     "order.status_changed": "An order moved to another status",
     "order.shipped": "An order was sent",
+    "order.payment_changed": "An order's payment status changed (paid, partly paid, refunded)",
 }
 TEST_EVENT = "webhook.test"
 MAX_SECRET = 200

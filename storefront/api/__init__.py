@@ -11,6 +11,7 @@ def register_api(api: Api) -> None:
         cart,
         catalog,
         contacts,
+        guest,
         orders,  # noqa: F401 - its routes join admin.order_blp, registered below
         partner,
         support,
@@ -21,6 +22,7 @@ def register_api(api: Api) -> None:
     api.register_blueprint(users.blp)
     api.register_blueprint(contacts.blp)
     api.register_blueprint(cart.blp)
+    api.register_blueprint(guest.blp)
     api.register_blueprint(partner.blp)
     api.register_blueprint(support.blp)
     for blp in catalog.BLUEPRINTS:

@@ -12,6 +12,7 @@ from fpdf.fonts import FontFace
 
 from storefront.extensions import db
 from storefront.orders.models import Order
+from storefront.payments.providers import payment_terms
 from storefront.templating import format_money
 
 FONTS = Path(__file__).resolve().parent / "fonts"  # shipped with the app; see fonts/LICENSE-DejaVu.txt
@@ -30,7 +31,7 @@ def render_invoice(order: Order) -> bytes:
     pdf.set_font("DejaVu", "", 10)
     lines = [
         f"{current_app.config['STOREFRONT_NAME']} · {order.created_at:%d.%m.%Y %H:%M} UTC",
-        f"Покупатель / Buyer: {order.user.name} <{order.user.email}>",
+        f"Покупатель / Buyer: {order.buyer_name} <{order.buyer_email}>",
         f"Получатель / Recipient: {order.delivery_recipient}",
         f"Адрес доставки / Delivery address: {order.delivery_address}",
         f"Телефон / Phone: {order.delivery_phone}",
@@ -54,6 +55,9 @@ def render_invoice(order: Order) -> bytes:
     pdf.ln(4)
     pdf.set_font("DejaVu", "B", 12)
     pdf.cell(0, 8, f"Итого / Total: {format_money(order.total)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(0, 6, f"Оплата / Payment: {payment_terms(order)}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -12,6 +12,7 @@ from storefront.extensions import db
 from storefront.jobs.mail import deliver_mail
 from storefront.orders.invoices import ensure_invoice
 from storefront.orders.models import Order, OrderPart
+from storefront.payments.providers import payment_terms
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,9 @@ def mail_order_placed(order_id: int, link: str = "") -> str:
     path = generate_invoice(order_id)
     order = db.session.get(Order, order_id)
     return deliver_mail(
-        [order.user.email], f"Order #{order.id} received", "orders/placed",
-        {"order_id": order.id, "name": order.user.name, "link": link, **_summary(order)}, attachments=[path],
+        [order.buyer_email], f"Order #{order.id} received", "orders/placed",
+        {"order_id": order.id, "name": order.buyer_name, "link": link, "guest": order.is_guest,
+         "payment_terms": payment_terms(order), **_summary(order)}, attachments=[path],
     )
 
 
@@ -42,7 +44,7 @@ def mail_invoice_to_admins(order_id: int) -> str:
     order = db.session.get(Order, order_id)
     return deliver_mail(
         list(admins), f"Накладная: order #{order.id}", "orders/invoice_admin",
-        {"order_id": order.id, "buyer": order.user.email, **_summary(order)}, attachments=[path],
+        {"order_id": order.id, "buyer": order.buyer_email, **_summary(order)}, attachments=[path],
     )
 
 

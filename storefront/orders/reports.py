@@ -62,7 +62,7 @@ def search_orders(viewer: User, filters: OrderFilters = OrderFilters(), page: in
                   page_size: int = DEFAULT_PAGE_SIZE) -> Page[Order]:
     """Every order matching the filters, in the chosen order (unknown sorts fall back to newest first)."""
     _require_staff(viewer)
-    statement = select(Order).join(User, User.id == Order.user_id).options(
+    statement = select(Order).outerjoin(User, User.id == Order.user_id).options(
         selectinload(Order.user), selectinload(Order.parts)
     )
     if filters.status is not None:
@@ -80,7 +80,8 @@ def search_orders(viewer: User, filters: OrderFilters = OrderFilters(), page: in
     term = (filters.q or "").strip()[:MAX_QUERY]
     if term:
         number = term.lstrip("#").strip()
-        by_email = func.lower(User.email).contains(term.lower(), autoescape=True)
+        by_email = or_(func.lower(User.email).contains(term.lower(), autoescape=True),
+                       func.lower(Order.guest_email).contains(term.lower(), autoescape=True))
         if number.isdigit() and len(number) <= 9:
             statement = statement.where(or_(Order.id == int(number), by_email))
         else:

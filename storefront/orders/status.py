@@ -101,7 +101,7 @@ def _event(order: Order, frm: OrderStatus | None, to: OrderStatus, actor: User |
 
 def _notify(order: Order, subject: str, headline: str, note: str, order_link: OrderLink) -> None:
     send_mail(
-        order.user.email, subject, "orders/status_changed", durable=True, name=order.user.name,
+        order.buyer_email, subject, "orders/status_changed", durable=True, name=order.buyer_name,
         order_id=order.id, headline=headline, note=note, status=order.status.value,
         status_label=STATUS_LABELS[order.status], link=order_link(order.id),
     )

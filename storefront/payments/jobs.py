@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from storefront.extensions import db
-from storefront.periodic import every
 from storefront.payments.services import cancel_overdue
+from storefront.periodic import every
 
 log = logging.getLogger(__name__)
 

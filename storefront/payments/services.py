@@ -8,6 +8,7 @@ past its total nor refund more than was paid. Services flush; the caller commits
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -19,13 +20,13 @@ from storefront import policy
 from storefront.accounts.models import User
 from storefront.audit.services import record
 from storefront.database import utcnow
-from storefront.domain_errors import Conflict, DomainError, Forbidden
+from storefront.domain_errors import Conflict, DomainError, Forbidden, NotFound
 from storefront.extensions import db
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderPart, OrderStatus
 from storefront.orders.status import InvalidTransition, change_status
 from storefront.payments.models import Payment, PaymentKind, PaymentStatus
-from storefront.payments.providers import methods, provider
+from storefront.payments.providers import method_label, methods, payment_terms, provider
 from storefront.webhooks import services as webhooks
 
 MAX_AMOUNT = Decimal("9999999999.99")  # Money is Numeric(12, 2)
@@ -67,6 +68,26 @@ def payment_status(total: Decimal, paid: Decimal, refunded: Decimal) -> PaymentS
     return PaymentStatus.PAID if net >= total else PaymentStatus.PARTLY_PAID
 
 
+@dataclass(frozen=True)
+class PaymentSummary:
+    """What pages and the API show of an order's payment."""
+
+    method: str
+    label: str
+    status_code: str
+    status: str
+    terms: str
+    net: Decimal
+    refunded: Decimal
+    due: Decimal
+
+
+def summary(order) -> PaymentSummary:
+    return PaymentSummary(order.payment_method, method_label(order.payment_method), order.payment_status,
+                          status_label(order.payment_status), payment_terms(order),
+                          order.paid_amount - order.refunded_amount, order.refunded_amount, outstanding(order))
+
+
 def outstanding(order: Order) -> Decimal:
     return max(order.total - (order.paid_amount - order.refunded_amount), Decimal("0.00"))
 
@@ -80,6 +101,54 @@ def record_payment(actor: User, order: Order, amount: object, *, kind: str = Pay
     return _record(order, None, parse_amount(amount), kind, actor, note, reference)
 
 
+@dataclass(frozen=True)
+class PartPayments:
+    """One supplier's view of the money for its part: never the other parts' nor the whole order's."""
+
+    order_id: int
+    part_id: int
+    method: str
+    label: str
+    collected_by_supplier: bool
+    total: Decimal
+    paid: Decimal
+    due: Decimal
+    payments: list
+
+
+def supplier_part(user: User, order_id: int) -> OrderPart:
+    """The part of order `order_id` from the supplier's own shop; 404 when it has none (as the portal does)."""
+    shop_id = policy.supplier_shop_id(user)
+    part = db.session.scalar(select(OrderPart).where(OrderPart.order_id == order_id, OrderPart.shop_id == shop_id)) \
+        if shop_id is not None else None
+    if part is None:
+        raise NotFound(_("No such order."), code="order_not_found")
+    return part
+
+
+def _part_taken(part: OrderPart) -> Decimal:
+    return Decimal(db.session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .where(Payment.part_id == part.id, Payment.kind == PaymentKind.PAYMENT.value)
+    ) or 0)
+
+
+def part_payments(user: User, order_id: int) -> PartPayments:
+    part = supplier_part(user, order_id)
+    method = provider(part.order.payment_method)
+    total = part.subtotal + part.delivery_fee
+    paid = _part_taken(part)
+    return PartPayments(order_id, part.id, method.code, method.label(), method.collected_by_supplier, total, paid,
+                        max(total - paid, Decimal("0.00")), payments_of(order_id, [part.id]))
+
+
+def record_supplier_payment(user: User, order_id: int, amount: object, *, note: str = "",
+                            reference: str = "") -> PartPayments:
+    """The supplier's door: record what its courier took for its part of order `order_id`."""
+    record_part_payment(user, supplier_part(user, order_id), amount, note=note, reference=reference)
+    return part_payments(user, order_id)
+
+
 def record_part_payment(actor: User, part: OrderPart, amount: object, *, note: str = "",
                         reference: str = "") -> Payment:
     """A supplier records what its courier took on delivery for its own part (staff may too)."""
@@ -88,11 +157,7 @@ def record_part_payment(actor: User, part: OrderPart, amount: object, *, note: s
     if not provider(order.payment_method).collected_by_supplier:
         raise Forbidden(_("Order #%(id)d is paid by bank transfer: staff record its payment.", id=order.id))
     amount = parse_amount(amount)
-    taken = db.session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0))
-        .where(Payment.part_id == part.id, Payment.kind == PaymentKind.PAYMENT.value)
-    ) or Decimal("0")
-    due = part.subtotal + part.delivery_fee - Decimal(taken)
+    due = part.subtotal + part.delivery_fee - _part_taken(part)
     if amount > due:
         raise PaymentRefused(_("Your part of order #%(id)d has %(due)s left to pay.", id=order.id, due=due),
                              field="amount")

@@ -274,6 +274,10 @@ def _place(owner: Owner | None, actor: User | None, buyer: dict, lines: list[_Li
         raise EmptyCart("Your cart is empty: add some goods before checking out.")
     _check_sellable([line.offer for line in lines])
     mine = reservations.held(owner)
+    short = [line.offer for line in lines if line.quantity > line.offer.quantity + mine.get(line.offer.id, 0)]
+    if short and reservations.release_expired([offer.id for offer in short]):
+        for offer in short:  # expired holds of others went back: read the stock again
+            db.session.refresh(offer, ["quantity"])
     _check_stock([(line.offer, line.quantity, mine.get(line.offer.id, 0)) for line in lines])
 
     by_shop: dict[int, list[_Line]] = {}

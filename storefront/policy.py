@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from storefront.accounts.models import Role, User
 from storefront.domain_errors import Forbidden
@@ -155,7 +156,7 @@ def guest_checkout_open() -> bool:
 def require_guest_checkout(guest) -> None:
     """Guests may order (the same checkout rules as accounts) unless GUEST_CHECKOUT is switched off."""
     if not guest_checkout_open():
-        raise Forbidden("Log in to place an order.")
+        raise Forbidden(_("Log in to place an order."))
 
 
 def opens_guest_order(order, email: str | None) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -216,12 +217,14 @@ def clean_guest(email: object, name: object, phone: object, address: object) -> 
     """A guest's details, checked as an account's would be (InvalidGuest names the field)."""
     email = normalise_email(str(email or ""))  # InvalidEmail (400, field "email") as on the register page
     values = {}
+    missing = {"name": _("Enter your name."), "phone": _("Enter a phone number."),
+               "address": _("Enter the delivery address.")}
     for field_name, value, limit in (("name", name, 120), ("phone", phone, 32), ("address", address, 500)):
         text = " ".join(str(value or "").split())
         if not text:
-            raise InvalidGuest(f"Enter your {field_name}.", field=field_name)
+            raise InvalidGuest(missing[field_name], field=field_name)
         if len(text) > limit or not text.isprintable():
-            raise InvalidGuest(f"The {field_name} is too long (at most {limit} characters).", field=field_name)
+            raise InvalidGuest(_("At most %(limit)d characters, please.", limit=limit), field=field_name)
         values[field_name] = text
     return GuestBuyer(email, values["name"], values["phone"], values["address"])
 
@@ -254,7 +257,7 @@ def place_guest_order(guest: GuestBuyer, idempotency_key: str, expected_total: o
 
 def _guest_lines(lines: list[dict]) -> list[_Line]:
     if len(lines) > MAX_GUEST_LINES:
-        raise InvalidGuest(f"At most {MAX_GUEST_LINES} lines per order.", field="lines")
+        raise InvalidGuest(_("At most %(limit)d lines per order.", limit=MAX_GUEST_LINES), field="lines")
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[int(line["offer_id"])] = quantities.get(int(line["offer_id"]), 0) + check_quantity(line["quantity"])
@@ -263,7 +266,7 @@ def _guest_lines(lines: list[dict]) -> list[_Line]:
         .where(Offer.id.in_(list(quantities))).execution_options(populate_existing=True)).unique()}
     missing = [offer_id for offer_id in quantities if offer_id not in offers]
     if missing:
-        raise OffersUnavailable("Some of these offers do not exist.", offer_ids=missing, status=404,
+        raise OffersUnavailable(_("Some of these offers do not exist."), offer_ids=missing, status=404,
                                 code="offer_not_found")
     return [_Line(offers[offer_id], quantity) for offer_id, quantity in quantities.items()]
 
@@ -311,8 +314,8 @@ def _check_sellable(offers: list[Offer]) -> None:
     blocked = [(offer, reason) for offer, reason in reasons if reason]
     if blocked:
         raise OffersUnavailable(
-            " ".join(reason for _, reason in blocked) + " Remove it from your cart to continue.",
-            offer_ids=[offer.id for offer, _ in blocked],
+            " ".join(reason for _offer, reason in blocked) + " Remove it from your cart to continue.",
+            offer_ids=[offer.id for offer, _reason in blocked],
         )
 
 

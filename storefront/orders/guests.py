@@ -8,6 +8,7 @@ the address (its e-mail is verified), the guest orders placed with it become tha
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
@@ -39,15 +40,15 @@ def order_for_token(token: str) -> Order:
     try:
         payload = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
-        raise GuestLinkInvalid("This link to your order has expired. Your order is still on its way: contact "
-                               "support with its number.", code="token_expired") from None
+        raise GuestLinkInvalid(_("This link to your order has expired. Your order is still on its way: "
+                                 "contact support with its number."), code="token_expired") from None
     except BadSignature:
-        raise GuestLinkInvalid("This link to an order is not valid.") from None
+        raise GuestLinkInvalid(_("This link to an order is not valid.")) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("o"), int):
-        raise GuestLinkInvalid("This link to an order is not valid.")
+        raise GuestLinkInvalid(_("This link to an order is not valid."))
     order = db.session.get(Order, payload["o"])
     if not policy.opens_guest_order(order, payload.get("e")):
-        raise GuestLinkInvalid("This link to an order is not valid.")
+        raise GuestLinkInvalid(_("This link to an order is not valid."))
     return order
 
 

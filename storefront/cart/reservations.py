@@ -166,12 +166,14 @@ def give_back(offer_id: int, quantity: int) -> None:
 
 def release(owner: Owner) -> int:
     """Let go of every hold of this cart (emptied cart, log-out of a guest). Returns units put back."""
-    units = 0
+    units, moved = 0, []
     for row in db.session.scalars(select(StockReservation).where(_owned_by(owner)).with_for_update()).all():
         _give(row.offer_id, row.quantity)
         units += row.quantity
+        moved.append(row.offer_id)
         db.session.delete(row)
     db.session.flush()
+    stock_moved(moved)
     return units
 
 

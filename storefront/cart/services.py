@@ -171,7 +171,8 @@ def remove_item(owner: Owner, item_id: int) -> None:
 
 
 def empty_cart(owner: Owner) -> int:
-    """Remove every line; an already empty cart is fine. Returns how many lines went."""
+    """Remove every line (and let go of the checkout's hold); an already empty cart is fine. Returns lines."""
+    reservations.release(owner)
     result = db.session.execute(delete(CartItem).where(_owned_by(owner)).execution_options(synchronize_session=False))
     db.session.expire_all()  # loaded CartItem objects may be gone now
     return result.rowcount or 0

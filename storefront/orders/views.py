@@ -38,6 +38,7 @@ from storefront.orders.guests import guest_token, order_for_token
 from storefront.payments.providers import method_label, payment_terms
 from storefront.payments.providers import methods as payment_methods
 from storefront.payments.services import status_label as payment_status_label
+from storefront.payments.services import summary as payment_summary
 from storefront.security import verified_required
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -254,7 +255,9 @@ def _status_context(order) -> dict:
 def show_order(order_id: int):
     """Show one order; an HTMX request gets the live status partial, which polls itself until a final state."""
     order = _order_or_404(order_id)
-    return render_page_or_partial("orders/detail.html", "orders/_status.html", **_status_context(order))
+    payment = None if isinstance(order, access.SupplierOrder) else payment_summary(order)
+    return render_page_or_partial("orders/detail.html", "orders/_status.html", payment=payment,
+                                  **_status_context(order))
 
 
 @bp.post("/<id:order_id>/cancel")

@@ -166,6 +166,8 @@ def give_back(offer_id: int, quantity: int) -> None:
 
 def release(owner: Owner) -> int:
     """Let go of every hold of this cart (emptied cart, log-out of a guest). Returns units put back."""
+    if owner is None or owner == "":
+        return 0
     units, moved = 0, []
     for row in db.session.scalars(select(StockReservation).where(_owned_by(owner)).with_for_update()).all():
         _give(row.offer_id, row.quantity)

@@ -129,12 +129,14 @@ class HoldSchema(ma.Schema):
 @blp.route("/reservation")
 class CartReservation(MethodView):
     @auth_required(blp)
+    @errors(blp, 403)
     @blp.response(200, HoldSchema)
     def post(self):
         """Open the checkout: hold your cart's units for RESERVATION_MINUTES (again), so nobody else buys them.
 
         Others see the stock without them at once; `POST /api/v1/orders` turns the hold into the order; an
         expired hold is let go. Calling it again extends the hold and follows the cart's current quantities.
+        403 `email_unverified` until the account's e-mail is confirmed.
         """
         return open_checkout(current_api_user())
 

@@ -116,8 +116,12 @@ class CheckoutReview:
 
 
 def open_checkout(owner: Owner) -> reservations.Hold:
-    """Open the checkout: hold the cart's units for RESERVATION_MINUTES, under the cart's checkout lock."""
+    """Open the checkout: hold the cart's units for RESERVATION_MINUTES, under the cart's checkout lock.
+
+    Accounts need a verified e-mail, as for placing the order (an unproven account must not lock up stock).
+    """
     if isinstance(owner, User):
+        policy.require_verified(owner)
         lock_cart(owner)
     else:
         lock_guest_cart(owner)

@@ -112,6 +112,7 @@ def checkout():
 
 @bp.post("/checkout/hold")
 @guest_or_verified
+@limiter.limit(_guest_limit, exempt_when=lambda: current_user.is_authenticated)
 def hold_cart():
     """Open the checkout: hold the cart's units for RESERVATION_MINUTES, then show the checkout."""
     owner = _owner()

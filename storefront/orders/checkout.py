@@ -156,7 +156,8 @@ def _parse_total(value: object) -> Decimal | None:
 def _check_key(key: object) -> str:
     if not isinstance(key, str) or not key.strip() or len(key.strip()) > MAX_KEY or not key.strip().isprintable():
         raise InvalidIdempotencyKey(
-            f"An idempotency key of 1 to {MAX_KEY} printable characters is required.", field="idempotency_key"
+            _("An idempotency key of 1 to %(max)s printable characters is required.", max=MAX_KEY),
+            field="idempotency_key",
         )
     return key.strip()
 
@@ -278,7 +279,7 @@ def _guest_lines(lines: list[dict]) -> list[_Line]:
 def _place(owner: Owner | None, actor: User | None, buyer: dict, lines: list[_Line], key: str,
            expected_total: object, method: PaymentProvider, order_link: OrderLink, existing) -> Order:
     if not lines:
-        raise EmptyCart("Your cart is empty: add some goods before checking out.")
+        raise EmptyCart(_("Your cart is empty: add some goods before checking out."))
     _check_sellable([line.offer for line in lines])
     mine = reservations.held(owner)
     short = [line.offer for line in lines if line.quantity > line.offer.quantity + mine.get(line.offer.id, 0)]
@@ -296,7 +297,7 @@ def _place(owner: Owner | None, actor: User | None, buyer: dict, lines: list[_Li
     total = items_total + sum(fees.values(), Decimal("0.00"))
     if expected_total is not None and _parse_total(expected_total) != total:
         raise PriceChanged(
-            "Prices have changed since you reviewed your order. Please check the new total and confirm again.",
+            _("Prices have changed since you reviewed your order. Please check the new total and confirm again."),
             expected=_parse_total(expected_total), actual=total,
         )
 
@@ -318,7 +319,7 @@ def _check_sellable(offers: list[Offer]) -> None:
     blocked = [(offer, reason) for offer, reason in reasons if reason]
     if blocked:
         raise OffersUnavailable(
-            " ".join(reason for _offer, reason in blocked) + " Remove it from your cart to continue.",
+            " ".join(reason for _offer, reason in blocked) + " " + _("Remove it from your cart to continue."),
             offer_ids=[offer.id for offer, _reason in blocked],
         )
 
@@ -335,8 +336,9 @@ def _check_stock(wanted: list[tuple[Offer, int, int]]) -> None:
 
 
 def _shortage_message(short: list[dict]) -> str:
-    parts = [f"“{s['name']}”: {s['available']} left, you asked for {s['requested']}" for s in short]
-    return "Not enough stock — " + "; ".join(parts) + "."
+    parts = [_("“%(product)s”: %(left)s left, you asked for %(wanted)s", product=s["name"], left=s["available"],
+               wanted=s["requested"]) for s in short]
+    return _("Not enough stock — %(lines)s.", lines="; ".join(parts))
 
 
 def _write_order(owner: Owner | None, actor: User | None, buyer: dict, key: str, by_shop, fees, items_total,
@@ -392,8 +394,8 @@ def _take_cart_lines(owner: Owner, lines: list[CartItem]) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != len(ids):
-        raise CheckoutInProgress("Your cart changed while this order was being placed (is another checkout of it "
-                                 "running?). Nothing was ordered; check your orders and cart, then try again.")
+        raise CheckoutInProgress(_("Your cart changed while this order was being placed (is another checkout of it "
+                                   "running?). Nothing was ordered; check your orders and cart, then try again."))
 
 
 def _take_stock(offer: Offer, quantity: int) -> None:

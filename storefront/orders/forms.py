@@ -12,9 +12,9 @@ from storefront.forms import Form
 
 
 class PlaceOrderForm(Form):
-    contact_id = IntegerField("Delivery address", [InputRequired("Choose a delivery address.")])
+    contact_id = IntegerField(_l("Delivery address"), [InputRequired(_l("Choose a delivery address."))])
     # Made when the checkout page renders: a double click or a resubmitted form places one order.
-    idempotency_key = HiddenField(validators=[InputRequired("The form expired; please review your order again.")])
+    idempotency_key = HiddenField(validators=[InputRequired(_l("The form expired; please review your order again."))])
     expected_total = HiddenField()  # the total the shopper saw; the server recomputes and compares
     seen = HiddenField()  # "offer_id:price,…" as shown, to point at the lines whose price moved
     # Choices are set by the view from PAYMENT_METHODS; the payments registry refuses anything else.
@@ -33,7 +33,7 @@ class GuestCheckoutForm(PlaceOrderForm):
 
 
 class CancelForm(Form):
-    note = TextAreaField("Reason (optional)", [Optional(), Length(max=500)])
+    note = TextAreaField(_l("Reason (optional)"), [Optional(), Length(max=500)])
 
 
 def encode_prices(prices: dict[int, Decimal]) -> str:
@@ -44,7 +44,7 @@ def decode_prices(raw: str | None) -> dict[int, Decimal]:
     """The `seen` field back as {offer id: price}; junk is ignored (it only decides what gets highlighted)."""
     prices = {}
     for pair in (raw or "").split(",")[:500]:
-        offer_id, _, price = pair.partition(":")
+        offer_id, _sep, price = pair.partition(":")
         try:
             prices[int(offer_id)] = Decimal(price).quantize(Decimal("0.01"))
         except (ValueError, InvalidOperation):

@@ -13,6 +13,8 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from storefront import policy
@@ -26,11 +28,11 @@ from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.webhooks.delivery import client, deliver_webhook
 from storefront.webhooks.models import FAILED, PENDING, Webhook, WebhookDelivery
 
-EVENTS: dict[str, str] = {
-    "order.created": "An order was placed",
-    "order.status_changed": "An order moved to another status",
-    "order.shipped": "An order was sent",
-    "order.payment_changed": "An order's payment status changed (paid, partly paid, refunded)",
+EVENTS: dict[str, str] = {  # lazy labels: shown in the language of the page
+    "order.created": _l("An order was placed"),
+    "order.status_changed": _l("An order moved to another status"),
+    "order.shipped": _l("An order was sent"),
+    "order.payment_changed": _l("An order's payment status changed (paid, partly paid, refunded)"),
 }
 TEST_EVENT = "webhook.test"
 MAX_SECRET = 200
@@ -46,7 +48,7 @@ class WebhookNotFound(NotFound):
 
 
 def _require_staff(actor: User) -> None:
-    policy.require_staff(actor, "Only staff can manage webhooks.")
+    policy.require_staff(actor, _("Only staff can manage webhooks."))
 
 
 def check_webhook_url(url: str, *, look_up: bool = True) -> str:
@@ -65,9 +67,9 @@ def _clean_events(events: Iterable[str]) -> list[str]:
     chosen = [event for event in EVENTS if event in set(events)]
     unknown = set(events) - set(EVENTS)
     if unknown:
-        raise InvalidWebhook(f"Unknown event: {', '.join(sorted(unknown))}.", field="events")
+        raise InvalidWebhook(_("Unknown event: %(events)s.", events=", ".join(sorted(unknown))), field="events")
     if not chosen:
-        raise InvalidWebhook("Choose at least one event.", field="events")
+        raise InvalidWebhook(_("Choose at least one event."), field="events")
     return chosen
 
 
@@ -94,7 +96,7 @@ def get_webhook(actor: User, webhook_id: int) -> Webhook:
     _require_staff(actor)
     webhook = db.session.get(Webhook, webhook_id)
     if webhook is None:
-        raise WebhookNotFound("No such webhook.")
+        raise WebhookNotFound(_("No such webhook."))
     return webhook
 
 
@@ -153,7 +155,7 @@ def redeliver(actor: User, delivery_id: int) -> WebhookDelivery:
     _require_staff(actor)
     old = db.session.get(WebhookDelivery, delivery_id)
     if old is None:
-        raise NotFound("No such delivery.")
+        raise NotFound(_("No such delivery."))
     return _queue(old.webhook, old.event, old.payload)
 
 

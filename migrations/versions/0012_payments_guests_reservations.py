@@ -7,7 +7,7 @@
 - stock_reservations: the units a cart holds while its owner checks out (already taken off offers.quantity).
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 13:00:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from flask.views import MethodView
 
 from storefront.api.base import MAX_ID
 from storefront.api.blueprint import Blueprint
-from storefront.api.docs import errors
+from storefront.api.docs import errors, public
 from storefront.api.orders import IdempotencyHeaderSchema, OrderSchema
 from storefront.cart.services import MAX_QUANTITY
 from storefront.extensions import limiter
@@ -65,6 +65,7 @@ def _limit() -> str:
 class GuestOrders(MethodView):
     decorators = [limiter.limit(_limit, methods=["POST"])]
 
+    @public(blp)
     @errors(blp, 400, 404, 409, 422, 429)
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(GuestOrderInSchema)
@@ -85,6 +86,7 @@ class GuestOrders(MethodView):
 
 @blp.route("/orders/<string:token>")
 class GuestOrderByToken(MethodView):
+    @public(blp)
     @errors(blp, 404)
     @blp.response(200, GuestOrderSchema)
     def get(self, token):

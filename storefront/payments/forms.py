@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from storefront.forms import Form
@@ -12,8 +12,8 @@ from storefront.forms import Form
 class PaymentForm(Form):
     """Staff (or a supplier, for its part) record money received or refunded."""
 
-    kind = SelectField(_l("What"), choices=[("payment", _l("Payment received")), ("refund", _l("Refund"))],
-                       default="payment")
+    kind = RadioField(_l("What"), choices=[("payment", _l("Payment received")), ("refund", _l("Refund"))],
+                      default="payment")
     amount = DecimalField(_l("Amount"), [InputRequired(_l("Enter the amount.")),
                                          NumberRange(min=0.01, message=_l("The amount must be positive."))],
                           places=2)

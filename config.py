@@ -79,6 +79,14 @@ class Config:
     # Cart and orders: a flat delivery fee per supplier, waived when that supplier's subtotal reaches the threshold.
     CART_DELIVERY_FEE = Decimal(os.environ.get("CART_DELIVERY_FEE", "300"))
     CART_FREE_DELIVERY_FROM = Decimal(os.environ.get("CART_FREE_DELIVERY_FROM", "5000"))
+    # Payment methods offered at checkout, in order (the first is the default): storefront/payments providers.
+    PAYMENT_METHODS = env_list("PAYMENT_METHODS") or ["bank_transfer", "cash_on_delivery", "card_on_delivery"]
+    PAYMENT_DUE_DAYS = env_int("PAYMENT_DUE_DAYS", 5)  # unpaid bank-transfer orders are cancelled after it
+    # Opening checkout holds the cart's units this long; guests check out without an account (their link to
+    # the order page lasts GUEST_ORDER_LINK_DAYS), at most GUEST_CHECKOUT_RATE_LIMIT orders per client address.
+    RESERVATION_MINUTES = env_int("RESERVATION_MINUTES", 15)
+    GUEST_ORDER_LINK_DAYS = env_int("GUEST_ORDER_LINK_DAYS", 90)
+    GUEST_CHECKOUT_RATE_LIMIT = os.environ.get("GUEST_CHECKOUT_RATE_LIMIT", "20 per hour")
     INVOICE_DIR = os.environ.get("INVOICE_DIR", str(INSTANCE_DIR / "invoices"))
 
     STOREFRONT_NAME = os.environ.get("STOREFRONT_NAME", "Storefront")

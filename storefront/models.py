@@ -2,7 +2,7 @@
 
 from storefront.accounts.models import Contact, RefreshToken, Role, User, UserSession
 from storefront.audit.models import AuditEntry
-from storefront.cart.models import CartItem
+from storefront.cart.models import CartItem, StockReservation
 from storefront.catalog.models import (
     Category,
     Offer,
@@ -17,6 +17,7 @@ from storefront.documents.models import DocumentCounter, IssuedDocument, ShopLeg
 from storefront.jobs.models import OutboxMessage
 from storefront.media.models import MediaAsset, MediaSource, OfferImage
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
+from storefront.payments.models import Payment
 from storefront.suppliers.models import ImportJob, ImportPayload, ImportState
 from storefront.support.models import Conversation, Message
 from storefront.webhooks.models import Webhook, WebhookDelivery
@@ -24,7 +25,7 @@ from storefront.webhooks.models import Webhook, WebhookDelivery
 __all__ = [
     "AuditEntry", "CartItem", "Category", "Contact", "Conversation", "DocumentCounter", "ImportJob", "ImportPayload",
     "ImportState", "IssuedDocument", "MediaAsset", "MediaSource", "Message", "Offer", "OfferImage", "OfferParameter",
-    "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus", "OutboxMessage", "Parameter", "Product",
-    "RefreshToken", "Role", "Shop", "ShopCategory", "ShopLegalDetails", "User", "UserSession", "Webhook",
-    "WebhookDelivery", "product_extra_categories",
+    "Order", "OrderEvent", "OrderItem", "OrderPart", "OrderStatus", "OutboxMessage", "Parameter", "Payment", "Product",
+    "RefreshToken", "Role", "Shop", "ShopCategory", "ShopLegalDetails", "StockReservation", "User", "UserSession",
+    "Webhook", "WebhookDelivery", "product_extra_categories",
 ]

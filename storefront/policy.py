@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -147,6 +148,21 @@ def visible_parts(user: User | None, order, parts: Iterable[P] | None = None) ->
         return parts
     shop_id = supplier_shop_id(user)
     return [part for part in parts if shop_id is not None and part.shop_id == shop_id]
+
+
+def guest_checkout_open() -> bool:
+    return bool(current_app.config.get("GUEST_CHECKOUT", True))
+
+
+def require_guest_checkout(guest) -> None:
+    """Guests may order (the same checkout rules as accounts) unless GUEST_CHECKOUT is switched off."""
+    if not guest_checkout_open():
+        raise Forbidden(_("Log in to place an order."))
+
+
+def opens_guest_order(order, email: str | None) -> bool:
+    """A guest's signed link opens the order placed with that e-mail address (and nothing else)."""
+    return bool(email) and order is not None and order.guest_email == email
 
 
 def may_download_invoice(user: User | None, order) -> bool:

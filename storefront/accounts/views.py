@@ -45,6 +45,7 @@ from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
 from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.i18n import is_supported, remember_choice
+from storefront.orders.guests import attach_guest_orders
 from storefront.security import client_address, current_session, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
@@ -145,6 +146,7 @@ def verify_email(token: str):
     try:
         if form.validate_on_submit():
             user = services.verify_email(token, shop_link=url_for("catalog.index", _external=True))
+            attach_guest_orders(user)  # orders placed as a guest with this address are now the account's
             flash(_("Thank you, your e-mail is confirmed."), "success")
             if current_user.is_authenticated and current_user.id == user.id:
                 return redirect(url_for("catalog.index"))
@@ -331,6 +333,7 @@ def confirm_email_change(token: str):
     try:
         if form.validate_on_submit():
             user = services.confirm_email_change(token)
+            attach_guest_orders(user)
             flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
             return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
         _user, new_email = services.check_email_change_token(token)

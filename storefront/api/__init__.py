@@ -12,6 +12,7 @@ def register_api(api: Api) -> None:
         catalog,
         contacts,
         documents,
+        guest,
         orders,  # noqa: F401 - its routes join admin.order_blp, registered below
         partner,
         support,
@@ -22,6 +23,7 @@ def register_api(api: Api) -> None:
     api.register_blueprint(users.blp)
     api.register_blueprint(contacts.blp)
     api.register_blueprint(cart.blp)
+    api.register_blueprint(guest.blp)
     api.register_blueprint(partner.blp)
     api.register_blueprint(support.blp)
     api.register_blueprint(documents.blp)

@@ -43,7 +43,7 @@ class AdminOrderSchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 42})
     status = STATUS
     user_id = ma.fields.Integer(metadata={"example": 7})
-    email = ma.fields.Function(lambda order: order.user.email, metadata={"example": "ann@example.com"})
+    email = ma.fields.Function(lambda order: order.buyer_email, metadata={"example": "ann@example.com"})
     total = ma.fields.Decimal(as_string=True, metadata={"type": "string", "format": "decimal", "example": "1300.00"})
     created_at = ma.fields.DateTime(metadata={"example": "2025-01-31T12:00:00+00:00"})
     allowed_statuses = ma.fields.Function(lambda order: [s.value for s in orders.allowed_transitions(order.status)],

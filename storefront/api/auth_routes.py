@@ -22,6 +22,7 @@ from storefront.api.docs import errors, public
 from storefront.api.users import UserSchema
 from storefront.domain_errors import DomainError
 from storefront.extensions import limiter
+from storefront.orders.guests import attach_guest_orders
 from storefront.security import client_address
 from storefront.unit_of_work import commit_even_on
 
@@ -162,6 +163,7 @@ def register(data):
 def verify(data):
     """Confirm an e-mail address with the token of the e-mailed link."""
     user = services.verify_email(token_from(data["token"]), shop_link=url_for("catalog.index", _external=True))
+    attach_guest_orders(user)  # orders placed as a guest with this address are now the account's
     return user
 
 

@@ -10,7 +10,8 @@ from storefront.api.base import MAX_ID
 from storefront.api.blueprint import Blueprint
 from storefront.api.catalog import _money as money
 from storefront.api.docs import errors
-from storefront.cart import services
+from storefront.cart import reservations, services
+from storefront.orders.checkout import open_checkout
 
 blp = Blueprint("api_cart", __name__, url_prefix="/api/v1/cart",
                 description="Your cart: one cart across every supplier, the one checkout turns into an order.")
@@ -109,3 +110,38 @@ class CartItemById(MethodView):
     def delete(self, item_id):
         """Remove a line from your cart."""
         services.remove_item(current_api_user(), item_id)
+
+
+class HeldLineSchema(ma.Schema):
+    offer_id = ma.fields.Integer(metadata={"example": 5})
+    quantity = ma.fields.Integer(metadata={"description": "Units held for you", "example": 2})
+
+
+class HoldSchema(ma.Schema):
+    expires_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "When the held units go back on sale (null: nothing held)"})
+    held = ma.fields.Function(lambda hold: [{"offer_id": k, "quantity": v} for k, v in sorted(hold.held.items())],
+                              metadata={"description": "Units held per offer"})
+    short = ma.fields.List(ma.fields.Integer(), metadata={
+        "description": "Offers whose quantity could not all be held (not enough stock): see the cart's problems"})
+
+
+@blp.route("/reservation")
+class CartReservation(MethodView):
+    @auth_required(blp)
+    @errors(blp, 403)
+    @blp.response(200, HoldSchema)
+    def post(self):
+        """Open the checkout: hold your cart's units for RESERVATION_MINUTES (again), so nobody else buys them.
+
+        Others see the stock without them at once; `POST /api/v1/orders` turns the hold into the order; an
+        expired hold is let go. Calling it again extends the hold and follows the cart's current quantities.
+        403 `email_unverified` until the account's e-mail is confirmed.
+        """
+        return open_checkout(current_api_user())
+
+    @auth_required(blp)
+    @blp.response(204)
+    def delete(self):
+        """Let go of your hold (the units go back on sale); no hold is fine too."""
+        reservations.release(current_api_user())

@@ -25,6 +25,7 @@ from storefront.api.pagination import page_schema
 from storefront.orders import access, checkout, links, reports
 from storefront.orders import status as order_status
 from storefront.orders.access import SupplierOrder
+from storefront.payments import services as payments
 
 
 class OrderLineSchema(ma.Schema):
@@ -64,6 +65,44 @@ class OrderSummarySchema(ma.Schema):
     updated_at = ma.fields.DateTime(allow_none=True)
 
 
+def _amount(example: str, description: str | None = None, **options) -> ma.fields.Decimal:
+    field = money(example, description)
+    return ma.fields.Decimal(as_string=True, places=2, metadata=field.metadata, **options)
+
+
+class PaymentEventSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"enum": ["payment", "refund"], "example": "payment"})
+    amount = money("2300.00")
+    method = ma.fields.String(metadata={"example": "bank_transfer"})
+    part_id = ma.fields.Integer(allow_none=True, metadata={"description": "Set when a supplier took it on delivery"})
+    reference = ma.fields.String(metadata={"example": "п/п 118"})
+    note = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class PaymentInfoSchema(ma.Schema):
+    method = ma.fields.String(metadata={"example": "bank_transfer"})
+    label = ma.fields.String(metadata={"example": "Bank transfer against the invoice"})
+    status = ma.fields.String(attribute="status_code", metadata={
+        "enum": ["unpaid", "partly_paid", "paid", "refunded"], "example": "unpaid"})
+    paid = _amount("0.00", "Paid minus refunded", attribute="net")
+    refunded = money("0.00")
+    due = money("2300.00", "Still to pay")
+    terms = ma.fields.String(metadata={"description": "As printed on the invoice"})
+
+
+def _payment(order) -> dict | None:
+    if isinstance(order, SupplierOrder):
+        return None  # a supplier reads the money of its own part at /api/v1/partner/orders/{id}/payments
+    return PaymentInfoSchema().dump(payments.summary(order))
+
+
+def _payment_events(order) -> list | None:
+    if isinstance(order, SupplierOrder):
+        return None
+    return PaymentEventSchema(many=True).dump(payments.payments_of(order.id))
+
+
 class OrderSchema(OrderSummarySchema):
     delivery_recipient = ma.fields.String(metadata={"example": "Иван Петров"})
     delivery_address = ma.fields.String(metadata={"description": "Snapshot taken at checkout",
@@ -73,6 +112,9 @@ class OrderSchema(OrderSummarySchema):
                            metadata={"description": "One per supplier (a supplier: only its own)"})
     events = ma.fields.List(ma.fields.Nested(OrderEventSchema),
                             metadata={"description": "Status history (a supplier: the order's and its parts')"})
+    payment = ma.fields.Function(_payment, metadata={
+        "description": "Method, status (unpaid, partly_paid, paid, refunded), amounts and terms (null for a supplier)"})
+    payments = ma.fields.Function(_payment_events, metadata={"description": "Payments and refunds, oldest first"})
     can_cancel = ma.fields.Function(
         lambda order: order.status == order_status.S.NEW and not isinstance(order, SupplierOrder),
         metadata={"description": "The shopper may still cancel it"})
@@ -82,6 +124,18 @@ class PlaceOrderSchema(ma.Schema):
     contact_id = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=MAX_ID),
                                    metadata={"description": "One of your delivery contacts", "example": 1})
     expected_total = money("2300.00", "The total you showed the shopper: 409 `price_changed` if it is not the total now")
+    payment_method = ma.fields.String(
+        validate=ma.validate.Length(max=32),
+        metadata={"description": "One of PAYMENT_METHODS (default: the first): bank_transfer, cash_on_delivery, "
+                                 "card_on_delivery; 400 `invalid_payment_method` otherwise", "example": "bank_transfer"})
+
+
+class RecordPaymentSchema(ma.Schema):
+    kind = ma.fields.String(load_default="payment", validate=ma.validate.OneOf(["payment", "refund"]),
+                            metadata={"example": "payment"})
+    amount = _amount("2300.00", "Positive, at most two decimals", required=True)
+    reference = ma.fields.String(load_default="", validate=ma.validate.Length(max=120))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
 
 
 class IdempotencyHeaderSchema(ma.Schema):
@@ -125,7 +179,8 @@ class Orders(MethodView):
         confirmed; 404 for a contact that is not yours.
         """
         order = checkout.place_order(current_api_user(), data["contact_id"], headers["idempotency_key"],
-                                     data.get("expected_total"), order_link=links.order_page)
+                                     data.get("expected_total"), payment_method=data.get("payment_method"),
+                                     order_link=links.order_page)
         return access.get_order_for(current_api_user(), order.id)
 
 
@@ -164,3 +219,21 @@ class OrderCancel(MethodView):
         """Cancel your own order while it is still new; the stock goes back on sale (409 `invalid_transition`)."""
         order = order_status.cancel_order(current_api_user(), order_id, data["note"], order_link=links.order_page)
         return access.get_order_for(current_api_user(), order.id)
+
+
+@blp.route("/<id:order_id>/payments")
+class OrderPayments(MethodView):
+    @auth_required(blp)
+    @errors(blp, 400, 403, 404, 409)
+    @blp.arguments(RecordPaymentSchema)
+    @blp.response(201, OrderSchema)
+    def post(self, data, order_id):
+        """Staff: record money received for an order, or a refund; the payment status follows (201).
+
+        409 `payment_refused` for more than is due (or, for a refund, than was paid) and for payments of a
+        cancelled order; 400 `invalid_amount`; 403 for anyone but staff.
+        """
+        user = current_api_user()
+        payments.record_payment(user, access.get_order_for(user, order_id), data["amount"], kind=data["kind"],
+                                note=data["note"], reference=data["reference"])
+        return access.get_order_for(user, order_id)

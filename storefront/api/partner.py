@@ -20,6 +20,7 @@ from storefront.api.pagination import PaginationArgs, page_schema
 from storefront.domain_errors import DomainError
 from storefront.orders import links
 from storefront.orders.models import OrderStatus
+from storefront.payments import services as payments
 from storefront.suppliers import services
 from storefront.suppliers.fetch import FetchError
 from storefront.suppliers.models import ImportState
@@ -263,3 +264,49 @@ class PartAction(MethodView):
         if action == "confirm":
             return services.confirm_part(user, order_id, order_link=links.order_page)
         return PART_ACTIONS[action](user, order_id, note, order_link=links.order_page)
+
+
+class PartPaymentInSchema(ma.Schema):
+    amount = ma.fields.Decimal(as_string=True, places=2, required=True, metadata={
+        "type": "string", "format": "decimal", "example": "2300.00", "description": "What the courier took"})
+    reference = ma.fields.String(load_default="", validate=ma.validate.Length(max=120))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
+
+
+class PartPaymentEventSchema(ma.Schema):
+    amount = ma.fields.Decimal(as_string=True, places=2, metadata={"type": "string", "format": "decimal"})
+    reference = ma.fields.String()
+    note = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class PartPaymentsSchema(ma.Schema):
+    order_id = ma.fields.Integer(metadata={"example": 42})
+    method = ma.fields.String(metadata={"example": "cash_on_delivery"})
+    collected_by_supplier = ma.fields.Boolean(metadata={"description": "You take the money on delivery"})
+    total = ma.fields.Decimal(as_string=True, places=2, metadata={"type": "string", "format": "decimal"})
+    paid = ma.fields.Decimal(as_string=True, places=2, metadata={"type": "string", "format": "decimal"})
+    due = ma.fields.Decimal(as_string=True, places=2, metadata={"type": "string", "format": "decimal"})
+    payments = ma.fields.List(ma.fields.Nested(PartPaymentEventSchema))
+
+
+@blp.route("/orders/<id:order_id>/payments")
+class PartPayments(MethodView):
+    @auth_required(blp, SUPPLIER)
+    @errors(blp, 404)
+    @blp.response(200, PartPaymentsSchema)
+    def get(self, order_id):
+        """The money for your part of an order: total, taken, still due, and what was recorded."""
+        return payments.part_payments(current_api_user(), order_id)
+
+    @auth_required(blp, SUPPLIER)
+    @errors(blp, 400, 403, 404, 409)
+    @blp.arguments(PartPaymentInSchema)
+    @blp.response(201, PartPaymentsSchema)
+    def post(self, data, order_id):
+        """Record what your courier took on delivery for your part (orders paid on delivery only: 403 otherwise).
+
+        409 `payment_refused` for more than your part has left to pay; 400 `invalid_amount`.
+        """
+        return payments.record_supplier_payment(current_api_user(), order_id, data["amount"], note=data["note"],
+                                                reference=data["reference"])

@@ -65,6 +65,8 @@ from storefront.orders import reports as order_reports
 from storefront.orders import services as orders
 from storefront.orders.links import order_page
 from storefront.orders.models import OrderStatus
+from storefront.payments import services as payments
+from storefront.payments.forms import PaymentForm
 from storefront.suppliers import admin as shops
 from storefront.templating import format_money
 from storefront.unit_of_work import answer_after_commit
@@ -192,7 +194,32 @@ def _order_context(order, form: StatusForm | None = None, error: str | None = No
     form.status.choices = [(s.value, orders.STATUS_LABELS[s]) for s in allowed]
     form.expected.data = order.status.value  # always what the page shows now
     return {"order": order, "parts": orders.visible_parts(user, order), "events": orders.timeline(order, user),
-            "allowed": allowed, "form": form, "error": error, "notice": notice}
+            "allowed": allowed, "form": form, "error": error, "notice": notice, **_payment_context(order)}
+
+
+def _payment_context(order, form: PaymentForm | None = None, error: str | None = None, notice: str | None = None):
+    return {"payment": payments.summary(order), "payments": payments.payments_of(order.id),
+            "pay_form": form or PaymentForm(formdata=None), "pay_error": error, "pay_notice": notice}
+
+
+@bp.post("/orders/<id:order_id>/payments")
+def record_payment(order_id: int):
+    """Record a payment received for the order, or a refund (the payment status follows)."""
+    form = PaymentForm()
+
+    def render(error=None, notice=None, status=200):
+        order = orders.get_order_for(_user(), order_id)
+        context = _order_context(order)
+        context.update(_payment_context(order, None if notice else form, error, notice))
+        return _page("order", "payments", status=status, **context)
+
+    def change():
+        order = orders.get_order_for(_user(), order_id)
+        payments.record_payment(_user(), order, form.amount.data, kind=form.kind.data,
+                                note=form.note.data or "", reference=form.reference.data or "")
+
+    return _act(change, _("Recorded for order #%(id)d.", id=order_id),
+                url_for("backoffice.show_order", order_id=order_id), render, form)
 
 
 @bp.get("/orders/<id:order_id>")

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from storefront.accounts.models import User
+from storefront.cart import reservations
 from storefront.cart.models import CartItem
 from storefront.catalog.models import Offer, Product
 from storefront.domain_errors import Conflict, DomainError, NotFound
@@ -93,22 +94,28 @@ def check_quantity(quantity: object) -> int:
     return number
 
 
-def _check_stock(offer: Offer, wanted: int, in_cart: int = 0) -> None:
-    if wanted <= offer.quantity:
+def _available(owner: Owner, offer: Offer) -> int:
+    """The units this cart may have: what is on sale plus what its checkout holds (storefront.cart.reservations)."""
+    return offer.quantity + reservations.held(owner).get(offer.id, 0)
+
+
+def _check_stock(offer: Offer, wanted: int, in_cart: int = 0, available: int | None = None) -> None:
+    available = offer.quantity if available is None else available
+    if wanted <= available:
         return
     name = offer.product.name
-    more = max(offer.quantity - in_cart, 0)
-    if offer.quantity == 0:
+    more = max(available - in_cart, 0)
+    if available == 0:
         message = _("“%(product)s” is out of stock.", product=name)
     elif in_cart and more:
         message = _("Only %(stock)s of “%(product)s” in stock and your cart already holds %(in_cart)s: you can add "
-                    "%(more)s more.", stock=offer.quantity, product=name, in_cart=in_cart, more=more)
+                    "%(more)s more.", stock=available, product=name, in_cart=in_cart, more=more)
     elif in_cart:
         message = _("Only %(stock)s of “%(product)s” in stock and your cart already holds %(in_cart)s.",
-                    stock=offer.quantity, product=name, in_cart=in_cart)
+                    stock=available, product=name, in_cart=in_cart)
     else:
-        message = _("Only %(stock)s of “%(product)s” in stock.", stock=offer.quantity, product=name)
-    raise NotEnoughStock(message, offer_id=offer.id, available=offer.quantity, requested=wanted)
+        message = _("Only %(stock)s of “%(product)s” in stock.", stock=available, product=name)
+    raise NotEnoughStock(message, offer_id=offer.id, available=available, requested=wanted)
 
 
 # --- owners ----------------------------------------------------------------------------------------------
@@ -145,7 +152,7 @@ def add_item(owner: Owner, offer_id: int, quantity: object = 1) -> CartItem:
         raise OfferUnavailable(reason, field="offer_id")
     item = db.session.scalar(select(CartItem).where(_owned_by(owner), CartItem.offer_id == offer.id))
     in_cart = item.quantity if item else 0
-    _check_stock(offer, in_cart + quantity, in_cart)
+    _check_stock(offer, in_cart + quantity, in_cart, _available(owner, offer))
     if item is None:
         item = CartItem(offer_id=offer.id, quantity=quantity, **_owner_values(owner))
         db.session.add(item)
@@ -159,7 +166,8 @@ def set_quantity(owner: Owner, item_id: int, quantity: object) -> CartItem:
     """Change a line's quantity (1 … stock)."""
     quantity = check_quantity(quantity)
     item = _get_item(owner, item_id)
-    _check_stock(_load_offer(item.offer_id), quantity)
+    offer = _load_offer(item.offer_id)
+    _check_stock(offer, quantity, available=_available(owner, offer))
     item.quantity = quantity
     db.session.flush()
     return item
@@ -171,7 +179,8 @@ def remove_item(owner: Owner, item_id: int) -> None:
 
 
 def empty_cart(owner: Owner) -> int:
-    """Remove every line; an already empty cart is fine. Returns how many lines went."""
+    """Remove every line (and let go of the checkout's hold); an already empty cart is fine. Returns lines."""
+    reservations.release(owner)
     result = db.session.execute(delete(CartItem).where(_owned_by(owner)).execution_options(synchronize_session=False))
     db.session.expire_all()  # loaded CartItem objects may be gone now
     return result.rowcount or 0
@@ -180,16 +189,18 @@ def empty_cart(owner: Owner) -> int:
 def fit_to_stock(owner: Owner) -> list[str]:
     """Accept what can be had: lower quantities to the stock, drop lines that cannot be bought. Returns notes."""
     notes = []
+    mine = reservations.held(owner)
     for item in _items(owner):
         offer = item.offer
         reason = unavailable_reason(offer)
-        if reason or offer.quantity == 0:
+        available = offer.quantity + mine.get(offer.id, 0)
+        if reason or available == 0:
             notes.append(reason or _("“%(product)s” is out of stock and was removed.", product=offer.product.name))
             db.session.delete(item)
-        elif item.quantity > offer.quantity:
+        elif item.quantity > available:
             notes.append(_("“%(product)s”: quantity lowered from %(old)s to %(new)s.", product=offer.product.name,
-                           old=item.quantity, new=offer.quantity))
-            item.quantity = offer.quantity
+                           old=item.quantity, new=available))
+            item.quantity = available
     db.session.flush()
     return notes
 
@@ -309,14 +320,16 @@ def _items(owner: Owner) -> list[CartItem]:
     )
 
 
-def line_problem(offer: Offer, quantity: int) -> str | None:
+def line_problem(offer: Offer, quantity: int, available: int | None = None) -> str | None:
+    """Why this line cannot be ordered as it is; `available` counts the cart's own hold (default: the stock)."""
     reason = unavailable_reason(offer)
     if reason:
         return reason
-    if quantity > offer.quantity:
-        if offer.quantity == 0:
+    available = offer.quantity if available is None else available
+    if quantity > available:
+        if available == 0:
             return _("“%(product)s” is out of stock.", product=offer.product.name)
-        return _("Only %(stock)s of “%(product)s” in stock (you asked for %(wanted)s).", stock=offer.quantity,
+        return _("Only %(stock)s of “%(product)s” in stock (you asked for %(wanted)s).", stock=available,
                  product=offer.product.name, wanted=quantity)
     return None
 
@@ -324,14 +337,16 @@ def line_problem(offer: Offer, quantity: int) -> str | None:
 def get_cart(owner: Owner) -> CartSummary:
     """The cart with current prices, grouped by supplier (in the order lines were added)."""
     groups: dict[int, CartGroup] = {}
+    mine = reservations.held(owner)
     for item in _items(owner):
         offer = item.offer
+        available = offer.quantity + mine.get(offer.id, 0)  # others' holds are already off the stock
         group = groups.setdefault(offer.shop_id, CartGroup(offer.shop_id, offer.shop.name))
         group.lines.append(
             CartLine(
                 item_id=item.id, offer_id=offer.id, product_id=offer.product_id, product_name=offer.product.name,
-                model=offer.model, price=offer.price, quantity=item.quantity, available=offer.quantity,
-                problem=line_problem(offer, item.quantity), photo=offer.product.photo_hash,
+                model=offer.model, price=offer.price, quantity=item.quantity, available=available,
+                problem=line_problem(offer, item.quantity, available), photo=offer.product.photo_hash,
             )
         )
     for group in groups.values():

@@ -105,7 +105,7 @@ def orders_table(viewer: User, filters: reports.OrderFilters = reports.OrderFilt
     ]
 
     def build(order: Order) -> list[Any]:
-        return [order.id, _moment(order.created_at), order.status.value, order.user.name, order.user.email,
+        return [order.id, _moment(order.created_at), order.status.value, order.buyer_name, order.buyer_email,
                 ", ".join(part.shop_name for part in order.parts), order.items_total, order.delivery_total,
                 order.total, order.delivery_recipient, order.delivery_address, order.delivery_phone]
 

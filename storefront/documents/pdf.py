@@ -19,6 +19,7 @@ from num2words import num2words
 from storefront.documents import numbering
 from storefront.documents.legal import LegalDetails, details_of, vat_label
 from storefront.orders.models import Order, OrderPart
+from storefront.payments.providers import payment_terms  # the one rule (issue 22): the invoice prints it
 
 FONTS = Path(__file__).resolve().parents[1] / "orders" / "fonts"  # shipped with the app; see LICENSE-DejaVu.txt
 CENT = Decimal("0.01")
@@ -78,8 +79,8 @@ def _seller_lines(seller: LegalDetails) -> list[str]:
 
 def _buyer_lines(order: Order) -> list[str]:
     return [
-        f"Покупатель: {order.user.name}, {order.user.email}, тел. {order.delivery_phone}",
-        f"Грузополучатель: {order.delivery_recipient or order.user.name}, {order.delivery_address}",
+        f"Покупатель: {order.buyer_name}, {order.buyer_email}, тел. {order.delivery_phone}",
+        f"Грузополучатель: {order.delivery_recipient or order.buyer_name}, {order.delivery_address}",
     ]
 
 
@@ -99,14 +100,6 @@ def _signatures(pdf: FPDF, left: str, right: str) -> None:
     pdf.cell(half, 6, f"{right} ____________ / ________________ /", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.cell(0, 6, "М. П.", new_x="LMARGIN", new_y="NEXT")
-
-
-def payment_terms(order: Order) -> str:
-    """The order's payment method / terms when the payments feature records them (`order.payment_method`)."""
-    method = getattr(order, "payment_method", None)
-    if method is None:
-        return ""
-    return str(getattr(method, "label", None) or getattr(method, "value", None) or method)
 
 
 def _invoice_page(pdf: FPDF, order: Order, part: OrderPart) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, TextAreaField
+from wtforms import EmailField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from storefront.forms import Form
@@ -17,6 +17,19 @@ class PlaceOrderForm(Form):
     idempotency_key = HiddenField(validators=[InputRequired(_l("The form expired; please review your order again."))])
     expected_total = HiddenField()  # the total the shopper saw; the server recomputes and compares
     seen = HiddenField()  # "offer_id:price,…" as shown, to point at the lines whose price moved
+    # Choices are set by the view from PAYMENT_METHODS; the payments registry refuses anything else.
+    payment_method = RadioField(_l("Payment"), validate_choice=False, validators=[Optional()])
+
+
+class GuestCheckoutForm(PlaceOrderForm):
+    """Checkout without an account: who to deliver to and where to write, instead of a saved contact."""
+
+    contact_id = None  # no saved addresses for a guest
+    email = EmailField(_l("E-mail"), [InputRequired(_l("Enter your e-mail address.")), Length(max=254)])
+    name = StringField(_l("Name"), [InputRequired(_l("Enter your name.")), Length(max=120)])
+    phone = StringField(_l("Phone"), [InputRequired(_l("Enter a phone number.")), Length(max=32)])
+    address = TextAreaField(_l("Delivery address"), [InputRequired(_l("Enter the delivery address.")),
+                                                     Length(max=500)])
 
 
 class CancelForm(Form):

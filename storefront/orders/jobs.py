@@ -11,8 +11,9 @@ from storefront.accounts.models import User
 from storefront.extensions import db
 from storefront.jobs.mail import deliver_mail, mail_locale
 from storefront.orders import links
-from storefront.orders.invoices import ensure_invoice, payment_terms
+from storefront.orders.invoices import ensure_invoice
 from storefront.orders.models import Order, OrderPart, OrderStatus
+from storefront.payments.providers import payment_terms
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,9 @@ def mail_order_placed(order_id: int, link: str = "") -> str:
     path = generate_invoice(order_id)
     order = db.session.get(Order, order_id)
     return deliver_mail(
-        [order.user.email], "Order #%(order_id)s received", "orders/placed",
-        {"order_id": order.id, "name": order.user.name, "link": link, **_summary(order)}, attachments=[path],
-        locale=mail_locale(order.user),
+        [order.buyer_email], "Order #%(order_id)s received", "orders/placed",
+        {"order_id": order.id, "name": order.buyer_name, "link": link, "guest": order.is_guest, **_summary(order)},
+        attachments=[path], locale=mail_locale(order.user),
     )
 
 
@@ -44,7 +45,7 @@ def mail_invoice_to_admins(order_id: int) -> str:
     order = db.session.get(Order, order_id)
     return deliver_mail(
         list(admins), "Invoice for order #%(order_id)s", "orders/invoice_admin",
-        {"order_id": order.id, "buyer": f"{order.user.name} <{order.user.email}>",
+        {"order_id": order.id, "buyer": f"{order.buyer_name} <{order.buyer_email}>",
          "link": links.staff_order_page(order.id), **_summary(order)},
         attachments=[path],
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import zlib
+
+from sqlalchemy import func, select
 
 from storefront.accounts.models import User
 from storefront.extensions import db
@@ -35,3 +37,15 @@ def lock_cart(user: User) -> None:
         begin_write()
         return
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+
+
+def lock_guest_cart(key: str) -> None:
+    """`lock_cart` for a guest: their cart's session key (or e-mail, for API orders) names the lock.
+
+    PostgreSQL: a transaction-scoped advisory lock on a hash of the key (collisions only make two guests wait
+    for each other); SQLite: the database's write lock.
+    """
+    if db.session.connection().dialect.name == "sqlite":
+        begin_write()
+        return
+    db.session.execute(select(func.pg_advisory_xact_lock(0x5F0C, zlib.crc32(key.encode()) & 0x7FFFFFFF)))

@@ -32,7 +32,10 @@ class Order(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # RESTRICT: a shopper with orders is deactivated, never deleted; the books keep their history.
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    # Empty for a guest's order (guest_email says whose) until an account verifies that address.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    guest_email: Mapped[str | None] = mapped_column(String(254))
+    guest_name: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[OrderStatus] = mapped_column(status_column("order_status"), nullable=False, default=OrderStatus.NEW)
     # Delivery address snapshot: editing a contact later never rewrites a placed order.
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
@@ -44,19 +47,42 @@ class Order(TimestampMixin, db.Model):
     total: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0"))
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     invoice_path: Mapped[str | None] = mapped_column(String(300))
+    # Payment (storefront.payments): the method chosen at checkout, and the running totals of its payment events.
+    payment_method: Mapped[str] = mapped_column(String(32), nullable=False, default="bank_transfer")
+    payment_status: Mapped[str] = mapped_column(String(20), nullable=False, default="unpaid")
+    paid_amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0"))
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0"))
 
     user = relationship("User")
     parts = relationship("OrderPart", back_populates="order", cascade="all, delete-orphan", order_by="OrderPart.id")
     items = relationship("OrderItem", back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id")
     events = relationship("OrderEvent", back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id")
+    payments = relationship("Payment", back_populates="order", cascade="all, delete-orphan", order_by="Payment.id")
 
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key"),
+        UniqueConstraint("guest_email", "idempotency_key"),  # a guest's retries (user_id is empty)
         CheckConstraint("items_total >= 0 AND delivery_total >= 0 AND total >= 0", name="totals_not_negative"),
+        CheckConstraint("user_id IS NOT NULL OR guest_email IS NOT NULL", name="has_buyer"),
+        CheckConstraint("paid_amount >= 0 AND refunded_amount >= 0", name="payments_not_negative"),
+        Index("ix_orders_payment_due", "payment_method", "payment_status", "created_at"),
         Index("ix_orders_user_created", "user_id", "created_at"),
         Index("ix_orders_status_created", "status", "created_at"),
         Index("ix_orders_created", "created_at"),
     )
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def buyer_email(self) -> str:
+        """Where the order's e-mails go: the account's address, or the guest's."""
+        return self.user.email if self.user is not None else (self.guest_email or "")
+
+    @property
+    def buyer_name(self) -> str:
+        return self.user.name if self.user is not None else (self.guest_name or "")
 
 
 class OrderPart(db.Model):

@@ -68,7 +68,7 @@ def search_orders(viewer: User, filters: OrderFilters = OrderFilters(), page: in
 def orders_statement(viewer: User, filters: OrderFilters = OrderFilters()):
     """The SELECT behind `search_orders`, unpaginated (the exports read it whole)."""
     _require_staff(viewer)
-    statement = select(Order).join(User, User.id == Order.user_id).options(
+    statement = select(Order).outerjoin(User, User.id == Order.user_id).options(
         selectinload(Order.user), selectinload(Order.parts)
     )
     if filters.status is not None:
@@ -86,7 +86,8 @@ def orders_statement(viewer: User, filters: OrderFilters = OrderFilters()):
     term = (filters.q or "").strip()[:MAX_QUERY]
     if term:
         number = term.lstrip("#").strip()
-        by_email = func.lower(User.email).contains(term.lower(), autoescape=True)
+        by_email = or_(func.lower(User.email).contains(term.lower(), autoescape=True),
+                       func.lower(Order.guest_email).contains(term.lower(), autoescape=True))
         if number.isdigit() and len(number) <= 9:
             statement = statement.where(or_(Order.id == int(number), by_email))
         else:

@@ -108,8 +108,8 @@ def _notify(order: Order, status: OrderStatus, note: str, order_link: OrderLink,
     """Tell the shopper what changed (the order, or one supplier's part of it) and what happens next, in their
     language; the template words the subject and the body (email/orders/status_changed)."""
     send_mail(
-        order.user.email, "Order #%(order_id)s", "orders/status_changed", durable=True,
-        locale=mail_locale(order.user), name=order.user.name, order_id=order.id, status=status.value,
+        order.buyer_email, "Order #%(order_id)s", "orders/status_changed", durable=True,
+        locale=mail_locale(order.user), name=order.buyer_name, order_id=order.id, status=status.value,
         shop_name=part.shop_name if part is not None else "", note=note, link=order_link(order.id),
         order_status=order_status.value if order_status is not None else "",
     )

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from storefront.accounts.models import Role
+from storefront.cart.forms import first_error
 from storefront.documents import exports, legal
 from storefront.documents import services as documents
 from storefront.documents.forms import LegalDetailsForm
@@ -31,6 +32,8 @@ from storefront.orders import links
 from storefront.orders.labels import status_label
 from storefront.orders.models import OrderStatus
 from storefront.orders.status import STATUS_LABELS
+from storefront.payments import services as payments
+from storefront.payments.forms import PaymentForm
 from storefront.security import roles_required, verified_required
 from storefront.suppliers import services
 from storefront.suppliers.forms import (
@@ -260,11 +263,14 @@ def list_orders():
                                   statuses=list(OrderStatus))
 
 
-def _part_page(part, form=None, error=None, notice=None, status=200):
+def _part_page(part, form=None, error=None, notice=None, status=200, partial="suppliers/_order_part.html",
+               **payment_context):
+    payment_context.setdefault("money_info", payments.part_payments(_user(), part.order.id))
+    payment_context.setdefault("pay_form", PaymentForm(formdata=None))
     html = render_page_or_partial(
-        "suppliers/order.html", "suppliers/_order_part.html", part=part, order=part.order,
+        "suppliers/order.html", partial, part=part, order=part.order,
         next_statuses=services.next_statuses(part), form=form or PartStatusForm(formdata=None),
-        error=error, notice=notice,
+        error=error, notice=notice, **payment_context,
     )
     return html, error_status(status)
 
@@ -289,6 +295,29 @@ def packing_slip(order_id: int):
     """The packing slip (накладная) of the shop's part of the order, as PDF."""
     name, pdf = documents.own_packing_slip(_user(), order_id)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@bp.post("/orders/<id:order_id>/payments")
+@supplier_only
+def record_payment(order_id: int):
+    """Record what the courier took on delivery for the shop's part of the order."""
+    form = PaymentForm()
+    part = services.get_order_part(_user(), order_id)
+    partial = "suppliers/_part_payments.html"
+    if not form.validate():
+        return _part_page(part, partial=partial, pay_form=form, pay_error=first_error(form), status=400)
+    try:
+        payments.record_supplier_payment(_user(), order_id, form.amount.data, note=form.note.data or "",
+                                         reference=form.reference.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        return _part_page(services.get_order_part(_user(), order_id), partial=partial, pay_form=form,
+                          pay_error=error.message, status=error.status)
+    notice = _("Payment recorded for order #%(id)d.", id=order_id)
+    if is_partial():
+        return _part_page(services.get_order_part(_user(), order_id), partial=partial, pay_notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("suppliers.show_order", order_id=order_id), 303)
 
 
 @bp.get("/orders/<id:order_id>")

@@ -36,6 +36,7 @@ EVENTS: dict[str, str] = {  # lazy labels: shown in the language of the page
     "order.shipped": _l("An order was sent"),
     PART_STATUS_CHANGED: _l("A supplier's part of an order moved to another status"),
     PART_CANCELLED: _l("A supplier's part of an order was cancelled"),
+    "order.payment_changed": _l("An order's payment status changed (paid, partly paid, refunded)"),
 }
 TEST_EVENT = "webhook.test"
 MAX_SECRET = 200

@@ -61,14 +61,16 @@ def test_checkout_page_full_and_partial(client, shopper):
     assert partial.lstrip().startswith('<section id="checkout"') and "<html" not in partial
 
 
-def test_checkout_is_for_verified_shoppers(app, client, session):
-    assert client.get("/orders/checkout").status_code == 302  # anonymous: to the log-in page
+def test_checkout_is_for_verified_shoppers_or_guests(app, client, session):
+    guest = client.get("/orders/checkout")  # anonymous: the guest checkout (see test_guest_checkout.py)
+    assert guest.status_code == 200 and "Your cart is empty" in guest.get_data(as_text=True)
     user, _ = shopper_with_cart(verified=False)
     session.commit()
     login(client, user)
     response = client.get("/orders/checkout")
     assert response.status_code == 302 and "confirm" in response.headers["Location"]
     assert client.post("/orders/checkout", data={}).status_code == 302
+    assert client.post("/orders/checkout/hold").status_code == 302
     assert client.get("/orders/checkout", headers=HX).headers.get("HX-Redirect")
 
 

@@ -27,7 +27,7 @@ from storefront.jobs import enqueue_durable
 from storefront.orders.locks import lock_cart
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
 from storefront.orders.status import OrderLink, no_link, webhook_data
-from storefront.orders.stock import stock_changed
+from storefront.orders.stock import stock_changed, warn_low_stock
 from storefront.webhooks import services as webhooks
 
 MAX_KEY = 64
@@ -264,16 +264,18 @@ def _take_cart_lines(user: User, lines: list[CartItem]) -> None:
 
 def _take_stock(offer: Offer, quantity: int) -> None:
     """Decrement stock only if enough is left, in one statement: the database, not Python, does the check."""
-    result = db.session.execute(
+    left = db.session.execute(
         update(Offer)
         .where(Offer.id == offer.id, Offer.quantity >= quantity)
         .values(quantity=Offer.quantity - quantity)
+        .returning(Offer.quantity)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).scalar()
+    if left is None:
         available = db.session.scalar(select(Offer.quantity).where(Offer.id == offer.id)) or 0
         short = [{"offer_id": offer.id, "name": offer.product.name, "available": available, "requested": quantity}]
         raise OutOfStock(_shortage_message(short), items=short)
+    warn_low_stock(offer, left, quantity)
 
 
 def _after_placement(order: Order, order_link: OrderLink) -> None:

@@ -218,7 +218,8 @@ def test_backoff_doubles(app, session):
 
 
 def test_order_events_reach_subscribers(app, session, staff, receiver):
-    webhooks.create_webhook(staff, receiver.url, list(webhooks.EVENTS), secret="0123456789abcdef")
+    order_events = [event for event in webhooks.EVENTS if event.startswith("order.")]
+    webhooks.create_webhook(staff, receiver.url, order_events, secret="0123456789abcdef")
     offer = OfferFactory(price=Decimal("100.00"), quantity=5)
     user, contact = shopper_with_cart((offer, 2))
     session.commit()

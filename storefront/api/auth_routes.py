@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import marshmallow as ma
 from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
 
 from storefront.accounts import api_tokens, services, sessions
 from storefront.accounts.models import Role
@@ -84,7 +85,7 @@ class RegisterSchema(ma.Schema):
     # field would list `staff`, which only `flask create-staff` makes).
     role = ma.fields.String(
         load_default=Role.SHOPPER.value,
-        validate=ma.validate.OneOf([Role.SHOPPER.value, Role.SUPPLIER.value], error="Choose shopper or supplier."),
+        validate=ma.validate.OneOf([Role.SHOPPER.value, Role.SUPPLIER.value], error=_("Choose shopper or supplier.")),
         metadata={"description": "`shopper` (default) or `supplier`", "example": "shopper"},
     )
     shop_name = ma.fields.String(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from storefront import policy
@@ -39,7 +40,7 @@ class WebhookNotFound(NotFound):
 
 
 def _require_staff(actor: User) -> None:
-    policy.require_staff(actor, "Only staff can manage webhooks.")
+    policy.require_staff(actor, _("Only staff can manage webhooks."))
 
 
 def check_webhook_url(url: str, *, look_up: bool = True) -> str:
@@ -58,9 +59,9 @@ def _clean_events(events: Iterable[str]) -> list[str]:
     chosen = [event for event in EVENTS if event in set(events)]
     unknown = set(events) - set(EVENTS)
     if unknown:
-        raise InvalidWebhook(f"Unknown event: {', '.join(sorted(unknown))}.", field="events")
+        raise InvalidWebhook(_("Unknown event: %(events)s.", events=", ".join(sorted(unknown))), field="events")
     if not chosen:
-        raise InvalidWebhook("Choose at least one event.", field="events")
+        raise InvalidWebhook(_("Choose at least one event."), field="events")
     return chosen
 
 
@@ -87,7 +88,7 @@ def get_webhook(actor: User, webhook_id: int) -> Webhook:
     _require_staff(actor)
     webhook = db.session.get(Webhook, webhook_id)
     if webhook is None:
-        raise WebhookNotFound("No such webhook.")
+        raise WebhookNotFound(_("No such webhook."))
     return webhook
 
 
@@ -147,7 +148,7 @@ def redeliver(actor: User, delivery_id: int, webhook_id: int | None = None) -> W
     _require_staff(actor)
     old = db.session.get(WebhookDelivery, delivery_id)
     if old is None or (webhook_id is not None and old.webhook_id != webhook_id):
-        raise NotFound("No such delivery.")
+        raise NotFound(_("No such delivery."))
     return _queue(old.webhook, old.event, old.payload)
 
 

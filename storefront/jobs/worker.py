@@ -91,8 +91,8 @@ class AppWorker(Worker):
     """RQ's worker, running each job in a fresh context of the loaded app (see the module docstring)."""
 
     def __init__(self, *args, app: Flask, outage: Outage, fork_all: bool = False, **kwargs):
+        self.app = app  # before RQ's __init__, which already reads dequeue_timeout (below)
         super().__init__(*args, **kwargs)
-        self.app = app
         self.outage = outage
         self.fork_all = fork_all
         self.asked_to_stop = False

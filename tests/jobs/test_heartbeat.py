@@ -38,3 +38,24 @@ def test_worker_health_command(app, tmp_path):
     heartbeat.beat(tmp_path)
     result = runner.invoke(args=["worker-health", "--max-age", "30"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_rq_worker_beats_from_its_loop(app, tmp_path, redis_url):
+    """RQ calls heartbeat() from its loop at least every WORKER_HEARTBEAT_EVERY s; each call rewrites the file."""
+    import redis
+
+    from storefront.jobs.worker import AppWorker, Outage, _queues
+
+    app.config.update(WORKER_HEARTBEAT_DIR=str(tmp_path), WORKER_HEARTBEAT_EVERY=5)
+    connection = redis.Redis.from_url(redis_url)
+    worker = AppWorker(_queues(["operable-heartbeat-test"], connection), connection=connection, app=app,
+                       outage=Outage())
+    try:
+        assert worker.dequeue_timeout == 5  # RQ's own wait would be worker_ttl - 15 s
+        assert heartbeat.check(tmp_path, 60)[0] is False
+        worker.register_birth()
+        worker.heartbeat()
+        assert heartbeat.check(tmp_path, 60)[0] is True
+    finally:
+        worker.register_death()
+        connection.close()

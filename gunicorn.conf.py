@@ -27,8 +27,12 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 # Prometheus: each worker process writes its figures to files here and /metrics adds them up, whichever worker
 # answers. Set before the workers import prometheus_client (the app is loaded in each worker, after this file).
-metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
-                                    os.path.join(tempfile.gettempdir(), "storefront-metrics"))
+# Without a configured one (the image sets it), a fresh folder of this server's own: two servers on one machine
+# must not add up, or wipe, each other's figures.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="storefront-metrics-")
+metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def on_starting(server):
@@ -41,3 +45,8 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # its gauges go; its counters stay counted
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

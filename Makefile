@@ -4,19 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench-help worker clean translations messages
+.PHONY: run test lint bench-help worker clean translations messages lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Runtime packages come from the lock file (exact versions, checked hashes), as in the Docker image.
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.lock requirements-dev.txt | $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@ $(VENV)/.runtime
+	touch $@
 
 ## run: install, migrate, seed demo data the first time, serve http://127.0.0.1:5000 (SQLite, jobs in-process)
 run: $(VENV)/.runtime translations
@@ -44,6 +45,10 @@ translations: $(VENV)/.runtime
 messages: $(VENV)/.runtime
 	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --no-location -o storefront/translations/messages.pot .
 	$(BIN)/pybabel -q update --no-location --width 120 -i storefront/translations/messages.pot -d storefront/translations
+
+## lock: pin requirements.txt (and everything it pulls in) with hashes into requirements.lock
+lock:
+	PYTHON=$(PYTHON) sh docker/lock.sh
 
 clean:
 	rm -rf $(VENV) instance/storefront.db* instance/.demo-seeded instance/mail

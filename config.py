@@ -127,6 +127,7 @@ class Config:
     WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
     WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5)
     WEBHOOK_BACKOFF = env_int("WEBHOOK_BACKOFF", 30)
+    LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)  # `stock.low` when an order leaves fewer (0: never)
     SERVER_NAME = os.environ.get("SERVER_NAME") or None
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
 
@@ -208,6 +209,18 @@ class Config:
     SQLALCHEMY_RECORD_QUERIES = False
     REQUIRE_DATABASE_ON_START = False
 
+    # Operations (storefront/observability): log lines as text or JSON (each with its request/job id), who may
+    # read /metrics besides 127.0.0.1 and ::1 (addresses or networks), how many reverse proxies in front are
+    # trusted for X-Forwarded-For/-Proto/-Host (0: none; more than there are lets clients forge addresses), and
+    # where `flask worker` writes the heartbeat that `flask worker-health` checks.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+    LOG_CONFIGURE = True
+    METRICS_ALLOWLIST = env_list("METRICS_ALLOWLIST")
+    TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+    WORKER_HEARTBEAT_DIR = os.environ.get("WORKER_HEARTBEAT_DIR", str(INSTANCE_DIR / "heartbeats"))
+    WORKER_HEARTBEAT_EVERY = env_int("WORKER_HEARTBEAT_EVERY", 10)
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
@@ -225,6 +238,7 @@ class TestingConfig(Config):
     JOB_THREADS = 0  # jobs run synchronously right after the commit: tests stay deterministic
     # The suite reads the English interface; the tests of the Russian one (the shop's default) ask for "ru".
     STOREFRONT_LOCALE = "en"
+    LOG_CONFIGURE = False  # pytest captures records itself (the ids still ride on every record)
 
 
 class ProductionConfig(Config):
@@ -233,6 +247,7 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
     HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 365 * 24 * 3600)
     REQUIRE_DATABASE_ON_START = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # one object per line, for the log collector
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -81,12 +81,25 @@ def _check_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import storefront.models  # noqa: F401 - every model mapped before anything queries
-    from storefront import converters, headers, htmx, i18n, input_guard, jobs, security, unit_of_work
+    from storefront import (
+        converters,
+        headers,
+        htmx,
+        i18n,
+        input_guard,
+        jobs,
+        observability,
+        security,
+        unit_of_work,
+    )
 
+    # Before the unit of work: its access line and metrics (which write nothing) run after the commit, so they
+    # report the final status and the whole time; and logging is set up before anything logs.
+    observability.init_app(app)
     converters.init_app(app)
     input_guard.init_app(app)
     ext.db.init_app(app)
-    unit_of_work.init_app(app)  # first, so its after_request hook runs after every other one
+    unit_of_work.init_app(app)  # before every hook that writes, so its after_request hook runs after them
     _tune_sqlite(app)
     ext.migrate.init_app(app, ext.db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
     ext.login_manager.init_app(app)
@@ -131,8 +144,8 @@ def register_blueprints(app: Flask) -> None:
 
     from storefront.api import register_api
 
-    for feature in ("main", "catalog", "accounts", "cart", "orders", "suppliers", "backoffice", "support", "media",
-                    "documents"):
+    for feature in ("main", "observability", "catalog", "accounts", "cart", "orders", "suppliers", "backoffice",
+                    "support", "media", "documents"):
         app.register_blueprint(import_module(f"storefront.{feature}.views").bp)
     register_api(ext.api)
     # The API authenticates with JWT bearer tokens, not cookies: the only blueprint set without CSRF.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -63,13 +61,28 @@ def worker_command(burst: bool, cron: bool, processes: int, fork_all: bool) -> N
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the invoice PDF's font subsetting, line by line
+    from storefront.observability.logs import configure_logging
+
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])  # also when the app left it alone
     queues = app.config["RQ_QUEUES"]
     if processes == 1 or burst:
         serve(app, queues, burst=burst, fork_all=fork_all, cron=cron)
     else:
         serve_processes(app, queues, processes, fork_all=fork_all, cron=cron)
+
+
+@click.command("worker-health")
+@click.option("--max-age", default=60, show_default=True, type=click.IntRange(1),
+              help="Seconds since the last heartbeat (a busy worker: its job's time limit on top).")
+@with_appcontext
+def worker_health_command(max_age: int) -> None:
+    """Exit 0 if a `flask worker` on this host has written its heartbeat lately, 1 otherwise (health check)."""
+    from storefront.jobs import heartbeat
+
+    healthy, why = heartbeat.check(current_app.config["WORKER_HEARTBEAT_DIR"], max_age)
+    click.echo(why)
+    if not healthy:
+        raise SystemExit(1)
 
 
 @click.group("jobs")
@@ -117,5 +130,6 @@ def purge_unverified_command(days: int | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (seed_demo_command, create_staff_command, worker_command, jobs_group, accounts_group):
+    for command in (seed_demo_command, create_staff_command, worker_command, worker_health_command, jobs_group,
+                    accounts_group):
         app.cli.add_command(command)

@@ -77,7 +77,7 @@ def test_upload_too_large_is_413_page(app, client):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": True}
+    assert response.json == {"status": "ok", "database": True, "redis": None}  # tests/observability: the rest
 
 
 def test_ping_is_trivial(client):

@@ -22,6 +22,7 @@ from storefront.orders.links import order_page
 from storefront.orders.models import OrderStatus
 from storefront.suppliers import admin as shops
 from storefront.webhooks import services as webhooks
+from storefront.webhooks.delivery import signing_secret
 
 # Shared with storefront/api/orders.py (the shoppers' side): one blueprint, one tag for /api/v1/orders.
 order_blp = Blueprint("api_orders", __name__, url_prefix="/api/v1/orders",
@@ -75,6 +76,7 @@ class OrderStatusResource(MethodView):
     @errors(order_blp, 404, 409)
     @order_blp.arguments(StatusChangeSchema)
     @order_blp.response(200, AdminOrderSchema)
+    @order_blp.doc(operationId="update_order_status")
     def patch(self, data, order_id):
         """Move an order to a valid next status; the shopper is e-mailed (409 lists the allowed statuses)."""
         order = orders.get_order_for(current_api_user(), order_id)
@@ -147,9 +149,19 @@ class WebhookSchema(ma.Schema):
     events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(webhooks.EVENTS))), required=True,
                             metadata={"example": ["order.created", "order.shipped"]})
     secret = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200),
-                              metadata={"description": "HMAC key; generated when left out", "example": None})
-    is_active = ma.fields.Boolean(dump_only=True)
+                              metadata={"description": "HMAC key; a `whsec_…` one is generated when left out",
+                                        "example": None})
+    signing_secret = ma.fields.Function(
+        lambda hook: signing_secret(hook.secret), dump_only=True,
+        metadata={"description": "The secret as Standard Webhooks verifiers take it (`webhook-signature`)",
+                  "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+    is_active = ma.fields.Boolean(dump_only=True, metadata={"description": "false while paused"})
     created_at = ma.fields.DateTime(dump_only=True)
+
+
+class WebhookStateSchema(ma.Schema):
+    is_active = ma.fields.Boolean(required=True, metadata={
+        "description": "false pauses the subscription (no new deliveries), true resumes it", "example": False})
 
 
 class DeliverySchema(ma.Schema):
@@ -187,6 +199,21 @@ class Webhooks(MethodView):
 class WebhookById(MethodView):
     @auth_required(webhook_blp, Role.STAFF)
     @errors(webhook_blp, 404)
+    @webhook_blp.response(200, WebhookSchema)
+    def get(self, webhook_id):
+        """Show a subscription (its secret, in both forms, and whether it is paused)."""
+        return webhooks.get_webhook(current_api_user(), webhook_id)
+
+    @auth_required(webhook_blp, Role.STAFF)
+    @errors(webhook_blp, 404)
+    @webhook_blp.arguments(WebhookStateSchema)
+    @webhook_blp.response(200, WebhookSchema)
+    def patch(self, data, webhook_id):
+        """Pause (`is_active: false`) or resume (`true`) a subscription; paused ones get no new deliveries."""
+        return webhooks.set_webhook_active(current_api_user(), webhook_id, data["is_active"])
+
+    @auth_required(webhook_blp, Role.STAFF)
+    @errors(webhook_blp, 404)
     @webhook_blp.response(204)
     def delete(self, webhook_id):
         """Remove a subscription and its delivery log."""
@@ -202,3 +229,25 @@ class WebhookDeliveries(MethodView):
     def get(self, args, webhook_id):
         """A subscription's deliveries, newest first, with response codes and errors."""
         return webhooks.list_deliveries(current_api_user(), webhook_id, args["page"], args["page_size"])
+
+
+@webhook_blp.route("/<id:webhook_id>/test")
+class WebhookTest(MethodView):
+    @auth_required(webhook_blp, Role.STAFF)
+    @errors(webhook_blp, 404)
+    @webhook_blp.response(202, DeliverySchema)
+    @webhook_blp.doc(operationId="send_test_event")
+    def post(self, webhook_id):
+        """Queue a `webhook.test` delivery to this subscription (paused ones too), to check the receiver."""
+        return webhooks.send_test_event(current_api_user(), webhook_id)
+
+
+@webhook_blp.route("/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver")
+class WebhookRedeliver(MethodView):
+    @auth_required(webhook_blp, Role.STAFF)
+    @errors(webhook_blp, 404)
+    @webhook_blp.response(202, DeliverySchema)
+    @webhook_blp.doc(operationId="redeliver")
+    def post(self, webhook_id, delivery_id):
+        """Send a delivery's event again, as a new delivery (answered; the old one keeps its record)."""
+        return webhooks.redeliver(current_api_user(), delivery_id, webhook_id=webhook_id)

@@ -82,9 +82,11 @@ class RegisterSchema(ma.Schema):
     email = _email()
     password = _password()
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120), metadata={"example": "Ann Buyer"})
-    role = ma.fields.Enum(
-        Role, by_value=True, load_default=Role.SHOPPER,
-        validate=ma.validate.OneOf([Role.SHOPPER, Role.SUPPLIER], error=_("Choose shopper or supplier.")),
+    # A string with the two self-service roles, so the document's enum is what the server accepts (an Enum
+    # field would list `staff`, which only `flask create-staff` makes).
+    role = ma.fields.String(
+        load_default=Role.SHOPPER.value,
+        validate=ma.validate.OneOf([Role.SHOPPER.value, Role.SUPPLIER.value], error=_("Choose shopper or supplier.")),
         metadata={"description": "`shopper` (default) or `supplier`", "example": "shopper"},
     )
     shop_name = ma.fields.String(
@@ -148,7 +150,7 @@ class MessageSchema(ma.Schema):
 def register(data):
     """Open a shopper or supplier account and e-mail its verification link."""
     user = services.register_user(
-        email=data["email"], name=data["name"], password=data["password"], role=data["role"],
+        email=data["email"], name=data["name"], password=data["password"], role=Role(data["role"]),
         shop_name=data["shop_name"], verify_link=_email_link("accounts.verify_email"),
     )
     return user

@@ -37,17 +37,24 @@ HTTP_CODES = {
     503: "unavailable",
 }
 BEARER_REALM = 'Bearer realm="storefront"'
+ERROR_EXAMPLES = {
+    401: "Log in first: send an access token as `Authorization: Bearer …`.",
+    403: "You may not do that.",
+    404: "Not found.",
+    422: "Some fields are invalid; see errors.",
+    429: "Too many requests; try again later.",
+}
 
 
 class ErrorSchema(ma.Schema):
     """Every API error, whatever its cause."""
 
     code = ma.fields.String(
-        required=True, metadata={"description": "Stable machine-readable name", "example": "validation_error"}
+        required=True, metadata={"description": "Stable machine-readable name", "example": "not_found"}
     )
-    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status", "example": 422})
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status", "example": 404})
     message = ma.fields.String(
-        required=True, metadata={"description": "What went wrong, for people", "example": "Some fields are invalid."}
+        required=True, metadata={"description": "What went wrong, for people", "example": "Not found."}
     )
     errors = ma.fields.Dict(
         keys=ma.fields.String(),
@@ -55,7 +62,7 @@ class ErrorSchema(ma.Schema):
         required=True,
         metadata={
             "description": "Messages per input field (empty when the error is not about a field)",
-            "example": {"email": ["Not a valid email address."]},
+            "example": {},
         },
     )
 
@@ -90,6 +97,38 @@ class StorefrontApi(Api):
     """flask-smorest's Api with the Storefront error shape (documented as the default error response)."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, **options: Any) -> None:
+        from storefront.api.naming import OperationNaming
+
+        options["extra_plugins"] = [*options.get("extra_plugins", ()), OperationNaming(self)]
+        super()._init_spec(**options)
+
+    def _register_responses(self) -> None:
+        """flask-smorest's responses per status, each with an example of its own status (a 401 shows a 401)."""
+        from flask_smorest.utils import prepare_response
+
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+                response["example"] = error_body(status, code_for_status(status), ERROR_EXAMPLES.get(
+                    status, status.phrase + "."), {"email": ["Not a valid email address."]} if status == 422 else {})
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        """flask-smorest's, with the tag named for readers (`cart`), not for Flask (`api_cart`)."""
+        from storefront.api.naming import clean_tag
+
+        blp_name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][blp_name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=blp_name, parameters=parameters)
+        self.spec.tag({"name": clean_tag(blp_name), "description": blp.description})
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500

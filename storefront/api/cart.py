@@ -73,6 +73,7 @@ class Cart(MethodView):
 
     @auth_required(blp)
     @blp.response(204)
+    @blp.doc(operationId="empty_cart")
     def delete(self):
         """Empty your cart (an already empty cart is fine: 204 as well)."""
         services.empty_cart(current_api_user())
@@ -84,6 +85,7 @@ class CartItems(MethodView):
     @errors(blp, 404, 409)
     @blp.arguments(AddItemSchema)
     @blp.response(201, CartSchema)
+    @blp.doc(operationId="add_to_cart")
     def post(self, data):
         """Put units of an offer in your cart (added to the line if it is there); answers the whole cart.
 

@@ -156,6 +156,7 @@ class Orders(MethodView):
     @errors(blp, 403)
     @blp.arguments(OrderListArgs, location="query")
     @blp.response(200, page_schema(OrderSummarySchema))
+    @blp.doc(operationId="list_orders")
     def get(self, args):
         """List orders, newest first: yours (suppliers: your part of those with your lines); staff every order.
 
@@ -169,6 +170,7 @@ class Orders(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(PlaceOrderSchema)
     @blp.response(201, OrderSchema)
+    @blp.doc(operationId="place_order")
     def post(self, headers, data):
         """Place an order from your cart, delivered to one of your contacts (201; a replayed key: the same order).
 
@@ -200,8 +202,10 @@ class OrderById(MethodView):
 class OrderInvoice(MethodView):
     @auth_required(blp)
     @errors(blp, 404)
-    @blp.response(200, content_type="application/pdf", description="The PDF invoice")
-    @blp.doc(responses={"200": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+    # The schema documents a binary body (generators hand back the bytes); the view answers a Response itself.
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="The PDF invoice")
+    @blp.doc(operationId="download_invoice")
     def get(self, order_id):
         """Download an order's PDF invoice (the shopper's own, or any for staff)."""
         path = access.invoice_for(current_api_user(), order_id)
@@ -215,6 +219,7 @@ class OrderCancel(MethodView):
     @errors(blp, 404, 409)
     @blp.arguments(CancelSchema)
     @blp.response(200, OrderSchema)
+    @blp.doc(operationId="cancel_order")
     def post(self, data, order_id):
         """Cancel your own order while it is still new; the stock goes back on sale (409 `invalid_transition`)."""
         order = order_status.cancel_order(current_api_user(), order_id, data["note"], order_link=links.order_page)

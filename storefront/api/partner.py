@@ -113,13 +113,19 @@ class PartListArgs(PaginationArgs):
     status = ma.fields.Enum(OrderStatus, by_value=True, metadata={"example": "new"})
 
 
+# One body shape per operation: generators cannot build one function for a body that is either a form or JSON.
+# The file upload documents multipart only (it still takes the older `{"url": …}` JSON body, undocumented);
+# URL imports have their own operation below.
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                        "properties": {"file": {"type": "string", "format": "binary"}}}},
-    "application/json": {"schema": {"type": "object", "required": ["url"],
-                                    "properties": {"url": {"type": "string", "format": "uri",
-                                                           "example": "https://example.com/price-list.yaml"}}}},
 }}}
+
+
+class UrlImportSchema(ma.Schema):
+    url = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000), metadata={
+        "format": "uri", "description": "Where the YAML price list is (a public http(s) address)",
+        "example": "https://example.com/price-list.yaml"})
 
 
 class BadUpload(DomainError):
@@ -131,7 +137,7 @@ class BadUpload(DomainError):
 class PriceList(MethodView):
     @auth_required(blp, SUPPLIER)
     @errors(blp, 403, 404, 413, 422)
-    @blp.doc(**UPLOAD_DOC)
+    @blp.doc(operationId="import_price_list", **UPLOAD_DOC)
     @blp.arguments(UploadArgs, location="query")
     @blp.response(202, ImportCreatedSchema)
     def post(self, args):
@@ -152,10 +158,7 @@ class PriceList(MethodView):
             url = body.get("url") if isinstance(body, dict) else None
             if not isinstance(url, str):
                 raise BadUpload(_("Send a YAML file as multipart `file`, or JSON {\"url\": \"https://…\"}."), field="file")
-            try:
-                job = services.start_url_import(user, url, dry_run)
-            except FetchError as error:
-                raise BadUpload(error.message, field="url") from None
+            job = _start_url_import(user, url, dry_run)
         return {"import_id": job.id}
 
     @auth_required(blp, SUPPLIER)
@@ -166,6 +169,25 @@ class PriceList(MethodView):
         name, text = services.export_now(current_api_user())
         return Response(text, mimetype="application/x-yaml",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _start_url_import(user, url: str, dry_run: bool = False):
+    try:
+        return services.start_url_import(user, url, dry_run)
+    except FetchError as error:
+        raise BadUpload(error.message, field="url") from None
+
+
+@blp.route("/price-list/url")
+class PriceListFromUrl(MethodView):
+    @auth_required(blp, SUPPLIER)
+    @errors(blp, 403, 404)
+    @blp.arguments(UrlImportSchema)
+    @blp.response(202, ImportCreatedSchema)
+    @blp.doc(operationId="import_price_list_from_url")
+    def post(self, data):
+        """Queue a price-list import from a URL the shop downloads; poll the import for the result."""
+        return {"import_id": _start_url_import(current_api_user(), data["url"]).id}
 
 
 @blp.route("/imports")
@@ -212,7 +234,7 @@ class ImportApply(MethodView):
 
 
 @blp.route("/state")
-class State(MethodView):
+class ShopState(MethodView):
     @auth_required(blp, SUPPLIER)
     @errors(blp, 404)
     @blp.response(200, StateSchema)
@@ -231,7 +253,7 @@ class State(MethodView):
 
 
 @blp.route("/orders")
-class Orders(MethodView):
+class OrderParts(MethodView):
     @auth_required(blp, SUPPLIER)
     @errors(blp, 404)
     @blp.arguments(PartListArgs, location="query")
@@ -256,6 +278,7 @@ class PartAction(MethodView):
     @errors(blp, 403, 404, 409, 422)
     @blp.arguments(PartActionSchema, required=False)
     @blp.response(200, PartSchema)
+    @blp.doc(operationId="act_on_order_part")
     def post(self, data, order_id, action):
         """Move your part of an order along its state machine: `confirm` a new part; `ship` it (a confirmed part
         is marked assembled, then sent); `deliver` a sent part; `cancel` it until it is sent (its stock goes back

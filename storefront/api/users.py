@@ -69,7 +69,7 @@ class UserUpdateSchema(ma.Schema):
 
 
 @blp.route("/me")
-class Me(MethodView):
+class CurrentUser(MethodView):
     @auth_required(blp)
     @blp.response(200, UserSchema)
     def get(self):

@@ -568,7 +568,7 @@ def delete_webhook(webhook_id: int):
 @bp.post("/webhooks/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver")
 def redeliver(webhook_id: int, delivery_id: int):
     """Send a delivery's event again."""
-    return _act(lambda: webhooks.redeliver(_user(), delivery_id), _("The event was sent again."),
+    return _act(lambda: webhooks.redeliver(_user(), delivery_id, webhook_id=webhook_id), _("The event was sent again."),
                 url_for("backoffice.show_webhook", webhook_id=webhook_id),
                 lambda **kw: _webhook_page(webhook_id, **kw), ActionForm())
 

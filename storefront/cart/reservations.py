@@ -67,11 +67,12 @@ def held_until(owner: Owner | None) -> datetime | None:
     return db.session.scalar(select(func.min(StockReservation.expires_at)).where(_owned_by(owner)))
 
 
-def _take(offer_id: int, quantity: int) -> bool:
-    result = db.session.execute(
+def _take(offer_id: int, quantity: int) -> int | None:
+    """The units left after taking `quantity`, or None when short (nothing taken)."""
+    return db.session.execute(
         update(Offer).where(Offer.id == offer_id, Offer.quantity >= quantity)
-        .values(quantity=Offer.quantity - quantity).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+        .values(quantity=Offer.quantity - quantity).returning(Offer.quantity)
+        .execution_options(synchronize_session=False)).scalar()
 
 
 def _give(offer_id: int, quantity: int) -> None:
@@ -88,11 +89,13 @@ def stock_moved(offer_ids) -> None:
         invalidate_catalog_after_commit(product_ids=product_ids)
 
 
-def take_or_release(offer_id: int, quantity: int) -> bool:
-    """Take `quantity` units off the offer; when short, first put back that offer's expired holds."""
-    if _take(offer_id, quantity):
-        return True
-    return bool(release_expired([offer_id])) and _take(offer_id, quantity)
+def take_or_release(offer_id: int, quantity: int) -> int | None:
+    """Take `quantity` units off the offer (→ the units left; None when short, nothing taken); when short,
+    first put back that offer's expired holds."""
+    left = _take(offer_id, quantity)
+    if left is not None or not release_expired([offer_id]):
+        return left
+    return _take(offer_id, quantity)
 
 
 def hold_cart(owner: Owner) -> Hold:
@@ -119,7 +122,7 @@ def hold_cart(owner: Owner) -> Hold:
         if not offer.is_sellable:
             wanted = 0  # nothing to hold for a line that cannot be bought
         delta = wanted - have
-        if delta > 0 and not take_or_release(offer_id, delta):
+        if delta > 0 and take_or_release(offer_id, delta) is None:
             short.append(offer_id)
             delta = 0
         elif delta < 0:

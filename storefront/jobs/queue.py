@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,8 @@ from storefront.database import utcnow
 from storefront.extensions import db
 from storefront.jobs.models import OutboxMessage
 from storefront.jobs.runner import call_task, run_outbox_message
+from storefront.observability.logs import job_context
+from storefront.observability.metrics import record_job
 
 log = logging.getLogger(__name__)
 OUTBOX_JOB = "storefront.jobs.runner.run_outbox_message"
@@ -150,13 +153,22 @@ def mark_dispatched(app: Flask, outbox_id: int) -> None:
 
 
 def run_inline(job: PendingJob) -> None:
-    """Run one job here and now, inside the caller's app context; failures are logged (and kept on the row)."""
-    try:
-        if job.outbox_id is not None:
-            run_outbox_message(job.outbox_id)
-        else:
-            call_task(job.task, job.kwargs)
-            db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("job %s failed", job.task)
+    """Run one job here and now, inside the caller's app context; failures are logged (and kept on the row).
+
+    Its log lines carry its id (the outbox row's job id, else a new one), and it is counted like a worker's."""
+    job_id = job.job_id or (f"outbox-{job.outbox_id}" if job.outbox_id is not None else f"inline-{uuid.uuid4().hex[:12]}")
+    started = time.perf_counter()
+    ok = False
+    with job_context(job_id):
+        try:
+            if job.outbox_id is not None:
+                run_outbox_message(job.outbox_id)
+            else:
+                call_task(job.task, job.kwargs)
+                db.session.commit()
+            ok = True
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job.task)
+        finally:
+            record_job(job.task, ok, time.perf_counter() - started)

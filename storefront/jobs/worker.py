@@ -28,7 +28,10 @@ from rq import Queue, Worker
 from rq.worker import WorkerStatus
 
 from storefront.extensions import db
+from storefront.jobs import heartbeat
 from storefront.jobs.connection import REDIS_ERRORS, is_redis_error, worker_redis
+from storefront.observability.logs import job_context
+from storefront.observability.metrics import record_job
 
 log = logging.getLogger("storefront.worker")
 FORK_QUEUES = frozenset({"imports"})
@@ -88,8 +91,8 @@ class AppWorker(Worker):
     """RQ's worker, running each job in a fresh context of the loaded app (see the module docstring)."""
 
     def __init__(self, *args, app: Flask, outage: Outage, fork_all: bool = False, **kwargs):
+        self.app = app  # before RQ's __init__, which already reads dequeue_timeout (below)
         super().__init__(*args, **kwargs)
-        self.app = app
         self.outage = outage
         self.fork_all = fork_all
         self.asked_to_stop = False
@@ -103,11 +106,26 @@ class AppWorker(Worker):
 
     def execute_job(self, job, queue) -> None:
         if self.fork_all or queue.name in FORK_QUEUES:
-            super().execute_job(job, queue)
+            super().execute_job(job, queue)  # this process goes on beating while the child runs it
             return
+        # The loop stops while the job runs here: say so, with the job's limit, so the health check waits.
+        timeout = int(job.timeout) if job.timeout and job.timeout > 0 else int(self.app.config["JOB_TIMEOUT"])
+        self._beat(state="busy", job_id=job.id, job_timeout=timeout)
         self.prepare_execution(job)
         self.perform_job(job, queue)
         self.set_state(WorkerStatus.IDLE)
+        self._beat()
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # RQ waits worker_ttl - 15 s (6¾ min) for a job before it calls heartbeat() again: beat more often.
+        return max(1, min(super().dequeue_timeout, int(self.app.config["WORKER_HEARTBEAT_EVERY"])))
+
+    def _beat(self, **state) -> None:
+        try:
+            heartbeat.beat(self.app.config["WORKER_HEARTBEAT_DIR"], **state)
+        except OSError as exc:  # a full or read-only disk must not stop the worker; the health check will tell
+            log.warning("cannot write the worker heartbeat: %s", exc)
 
     def get_heartbeat_ttl(self, job) -> int:
         # A job run in this process gets no heartbeats while it runs: its TTL must cover its whole time limit.
@@ -122,13 +140,21 @@ class AppWorker(Worker):
         super().main_work_horse(job, queue)
 
     def perform_job(self, job, queue) -> bool:
-        with self.app.app_context():  # its own session, removed when the context ends
-            return super().perform_job(job, queue)
+        # Its own session (removed when the context ends); its log lines carry the job's id; it is counted.
+        started = time.perf_counter()
+        ok = False
+        try:
+            with self.app.app_context(), job_context(job.id):
+                ok = super().perform_job(job, queue)
+                return ok
+        finally:
+            record_job(_task_name(job), ok, time.perf_counter() - started)
 
     def heartbeat(self, *args, **kwargs) -> None:
         super().heartbeat(*args, **kwargs)
         if self.is_horse:
             return
+        self._beat()
         if self.outage.back():
             relay_after_outage(self.app)
         elif time.monotonic() >= self._next_epoch_check:
@@ -138,6 +164,14 @@ class AppWorker(Worker):
                 log.warning("Redis has lost what it held (restarted empty): sending the outbox again")
                 relay_after_outage(self.app)
             self._epoch_known = True
+
+
+def _task_name(job) -> str:
+    """The function a job runs; an outbox row's own task (the runner is the same for every row)."""
+    name = job.func_name or "?"
+    if name.endswith("run_outbox_message"):
+        return "outbox"
+    return name
 
 
 def relay_after_outage(app: Flask) -> None:
@@ -195,6 +229,7 @@ def serve(app: Flask, queues: Sequence[str], *, burst: bool = False, fork_all: b
             delay = min(delay * 2, MAX_BACKOFF)
     finally:
         stop.set()
+        heartbeat.forget(app.config["WORKER_HEARTBEAT_DIR"])
 
 
 def _sleep_unless_stopped(stop: threading.Event, seconds: float) -> None:

@@ -1,21 +1,8 @@
-"""Service endpoints: health check for load balancers and a trivial endpoint (the benchmark's ceiling)."""
+"""A trivial endpoint (the benchmark's ceiling); the health checks live in storefront/observability."""
 
-from flask import Blueprint, jsonify
-from sqlalchemy import text
-
-from storefront.extensions import db
+from flask import Blueprint
 
 bp = Blueprint("main", __name__)
-
-
-@bp.get("/healthz")
-def healthz():
-    """Report whether the app can reach its database."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        return jsonify(status="unavailable", database=False), 503
-    return jsonify(status="ok", database=True)
 
 
 @bp.get("/ping")

@@ -29,7 +29,7 @@ from storefront.jobs import enqueue_durable
 from storefront.orders.locks import lock_cart, lock_guest_cart
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
 from storefront.orders.status import OrderLink, no_link, webhook_data
-from storefront.orders.stock import stock_changed
+from storefront.orders.stock import stock_changed, warn_low_stock
 from storefront.payments.providers import PaymentProvider, offered
 from storefront.webhooks import services as webhooks
 
@@ -403,10 +403,12 @@ def _take_stock(offer: Offer, quantity: int) -> None:
 
     When short, expired holds of the offer are put back first: an expired hold never blocks an order.
     """
-    if not reservations.take_or_release(offer.id, quantity):
+    left = reservations.take_or_release(offer.id, quantity)
+    if left is None:
         available = db.session.scalar(select(Offer.quantity).where(Offer.id == offer.id)) or 0
         short = [{"offer_id": offer.id, "name": offer.product.name, "available": available, "requested": quantity}]
         raise OutOfStock(_shortage_message(short), items=short)
+    warn_low_stock(offer, left, quantity)
 
 
 def _after_placement(order: Order, order_link: OrderLink) -> None:

@@ -1,7 +1,8 @@
-"""Stock going back on sale, and telling the catalog that bulk UPDATEs moved it."""
+"""Stock going back on sale, telling the catalog that bulk UPDATEs moved it, and the low-stock webhook."""
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from storefront.catalog.cache import invalidate_catalog_after_commit
@@ -20,6 +21,17 @@ def return_stock(items: list[OrderItem]) -> None:
                 .execution_options(synchronize_session=False)
             )
     stock_changed([item.offer_id for item in items])
+
+
+def warn_low_stock(offer: Offer, left: int, taken: int) -> None:
+    """Emit `stock.low` when taking `taken` units brought an offer below LOW_STOCK_THRESHOLD (once per crossing:
+    an offer already below it stays quiet until it is restocked above it)."""
+    from storefront.webhooks import services as webhooks
+
+    threshold = int(current_app.config.get("LOW_STOCK_THRESHOLD", 0))
+    if threshold > 0 and left < threshold <= left + taken:
+        webhooks.emit("stock.low", {"offer_id": offer.id, "product_id": offer.product_id, "shop_id": offer.shop_id,
+                                    "product_name": offer.product.name, "quantity": left, "threshold": threshold})
 
 
 def stock_changed(offer_ids: list[int | None]) -> None:

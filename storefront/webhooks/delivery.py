@@ -7,16 +7,26 @@ else in the shop is touched (the order that raised the event stays as it is). `r
 job) re-queues retrying deliveries once their backoff — WEBHOOK_BACKOFF seconds, doubled per attempt — has
 passed, and "sending" ones whose attempt was abandoned (its worker died) once their claim is stale.
 
-Signature: `X-Storefront-Signature: sha256=<hex>` is HMAC-SHA256 with the subscription's secret over
-`<X-Storefront-Timestamp>.<raw body>`; receivers recompute it and reject stale timestamps (replays).
+Signatures, two of them on every delivery:
+- Standard Webhooks (https://www.standardwebhooks.com), so receivers can use a ready-made verifier:
+  `webhook-id` (the delivery id), `webhook-timestamp` (unix seconds) and `webhook-signature: v1,<base64>`,
+  HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the secret's bytes — a `whsec_…`
+  secret (what the shop generates) is base64 after its prefix; any other secret is used as its UTF-8 bytes and
+  its verifier form is `signing_secret()`.
+- The original `X-Storefront-Signature: sha256=<hex>`, HMAC-SHA256 with the secret as text over
+  `<X-Storefront-Timestamp>.<raw body>`, kept for receivers written against it.
+Receivers reject stale timestamps (replays) and dedupe on the id.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 from datetime import datetime, timedelta
 
@@ -34,6 +44,7 @@ USER_AGENT = "Storefront-Webhooks/1"
 MAX_RESPONSE_BYTES = 4096  # we only keep the status; a little of the body helps staff read an error
 SIGNATURE_HEADER = "X-Storefront-Signature"
 TIMESTAMP_HEADER = "X-Storefront-Timestamp"
+SECRET_PREFIX = "whsec_"
 
 
 def client() -> Client:
@@ -46,6 +57,45 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The signature header's value for `body` sent at `timestamp` (unix seconds, as text)."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of the Standard Webhooks signature: a `whsec_` secret's decoded bytes, else its UTF-8 bytes."""
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return secret.encode()
+
+
+def signing_secret(secret: str) -> str:
+    """The secret as Standard Webhooks verifiers take it (`whsec_<base64 key>`), whatever form staff chose."""
+    return SECRET_PREFIX + base64.b64encode(secret_key(secret)).decode()
+
+
+def standard_signature(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, the `webhook-signature` header's value."""
+    signed = message_id.encode() + b"." + timestamp.encode() + b"." + body
+    return "v1," + base64.b64encode(hmac.new(secret_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
+def headers_for(secret: str, delivery_id: int, event: str, timestamp: str, body: bytes) -> dict[str, str]:
+    """Every header of a delivery: both signatures (see the module docstring)."""
+    message_id = str(delivery_id)
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": standard_signature(secret, message_id, timestamp, body),
+        "X-Storefront-Event": event, "X-Storefront-Delivery": message_id,
+        TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body),
+    }
 
 
 def body_for(delivery: WebhookDelivery) -> bytes:
@@ -121,11 +171,7 @@ def deliver_webhook(delivery_id: int) -> str:
     db.session.refresh(delivery)
     body = body_for(delivery)
     timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Storefront-Event": delivery.event, "X-Storefront-Delivery": str(delivery.id),
-        TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
-    }
+    headers = headers_for(webhook.secret, delivery.id, delivery.event, timestamp, body)
     code, error = None, None
     try:
         code, text = _post(webhook.url, body, headers, float(current_app.config.get("WEBHOOK_TIMEOUT", 5)))

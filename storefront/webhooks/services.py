@@ -9,12 +9,10 @@ loopback, private or link-local address unless that address is in WEBHOOK_URL_AL
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from storefront import policy
@@ -25,20 +23,13 @@ from storefront.extensions import db
 from storefront.jobs import enqueue_durable
 from storefront.outbound import FetchError
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
-from storefront.webhooks.delivery import client, deliver_webhook
+from storefront.webhooks.delivery import client, deliver_webhook, new_secret
+from storefront.webhooks.events import EVENTS, TEST_EVENT
 from storefront.webhooks.models import FAILED, PENDING, Webhook, WebhookDelivery
 
+# Part events' names, for the emitters (the registry with every name is storefront/webhooks/events.py).
 PART_STATUS_CHANGED = "order_part.status_changed"
 PART_CANCELLED = "order_part.cancelled"
-EVENTS: dict[str, str] = {  # lazy labels: shown in the language of the page
-    "order.created": _l("An order was placed"),
-    "order.status_changed": _l("An order moved to another status"),
-    "order.shipped": _l("An order was sent"),
-    PART_STATUS_CHANGED: _l("A supplier's part of an order moved to another status"),
-    PART_CANCELLED: _l("A supplier's part of an order was cancelled"),
-    "order.payment_changed": _l("An order's payment status changed (paid, partly paid, refunded)"),
-}
-TEST_EVENT = "webhook.test"
 MAX_SECRET = 200
 
 
@@ -78,9 +69,9 @@ def _clean_events(events: Iterable[str]) -> list[str]:
 
 
 def create_webhook(actor: User, url: str, events: Iterable[str], secret: str | None = None) -> Webhook:
-    """Subscribe `url` to `events`; without a secret one is generated (shown to staff, used to sign)."""
+    """Subscribe `url` to `events`; without a secret one is generated (`whsec_…`, shown to staff, used to sign)."""
     _require_staff(actor)
-    secret = (secret or "").strip() or secrets.token_urlsafe(32)
+    secret = (secret or "").strip() or new_secret()
     if len(secret) > MAX_SECRET or len(secret) < 16:
         raise InvalidWebhook(f"A secret has 16 to {MAX_SECRET} characters (leave it empty to generate one).",
                              field="secret")
@@ -154,11 +145,12 @@ def send_test_event(actor: User, webhook_id: int) -> WebhookDelivery:
                                         "webhook_id": webhook.id})
 
 
-def redeliver(actor: User, delivery_id: int) -> WebhookDelivery:
-    """Send a delivery's event again as a new delivery (the old one keeps its record)."""
+def redeliver(actor: User, delivery_id: int, webhook_id: int | None = None) -> WebhookDelivery:
+    """Send a delivery's event again as a new delivery (the old one keeps its record); with `webhook_id`, the
+    delivery must be that subscription's (the API names both)."""
     _require_staff(actor)
     old = db.session.get(WebhookDelivery, delivery_id)
-    if old is None:
+    if old is None or (webhook_id is not None and old.webhook_id != webhook_id):
         raise NotFound(_("No such delivery."))
     return _queue(old.webhook, old.event, old.payload)
 

@@ -7,6 +7,8 @@ headers) conforms to what the document declares.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -64,6 +66,50 @@ def test_every_operation_documents_auth_errors_and_a_summary(client):
             assert operation["security"] == [] and "429" in responses, f"{label} should be public and throttled"
         if "{" in path:
             assert "404" in responses, f"{label} does not document 404"
+
+
+def test_spec_passes_the_openapi_validator(client):
+    from openapi_spec_validator import validate
+
+    validate(client.get("/api/openapi.json").json)  # raises with the offending path on any error
+
+
+def test_every_operation_has_a_unique_operation_id_and_a_clean_tag(client):
+    """Generators name functions after operationIds and modules after tags (storefront/api/naming.py)."""
+    spec = client.get("/api/openapi.json").json
+    ids = [operation.get("operationId") for _, _, operation in _operations(spec)]
+    assert all(ids), [f"{m.upper()} {p}" for p, m, op in _operations(spec) if not op.get("operationId")]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", i) for i in ids), ids
+    for expected in ("list_products", "place_order", "download_invoice", "add_to_cart", "login", "list_orders"):
+        assert expected in ids
+    tags = {tag for _, _, op in _operations(spec) for tag in op["tags"]}
+    assert tags == {tag["name"] for tag in spec["tags"]}
+    assert not any(tag.startswith("api_") or tag.endswith("_api") for tag in tags), tags
+
+
+def test_documented_examples_and_enums_are_what_the_server_accepts(client):
+    spec = client.get("/api/openapi.json").json
+    assert spec["components"]["schemas"]["Register"]["properties"]["role"]["enum"] == ["shopper", "supplier"]
+    for name, status in (("UNAUTHORIZED", 401), ("NOT_FOUND", 404), ("UNPROCESSABLE_ENTITY", 422)):
+        example = spec["components"]["responses"][name]["content"]["application/json"]["example"]
+        assert example["status"] == status and set(example) == {"code", "status", "message", "errors"}
+    invoice = spec["paths"]["/api/v1/orders/{order_id}/invoice.pdf"]["get"]["responses"]["200"]
+    assert invoice["content"] == {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+    for path, method, operation in _operations(spec):
+        content = operation.get("requestBody", {}).get("content", {})
+        assert len(content) <= 1, f"{method.upper()} {path}: one body shape per operation ({list(content)})"
+
+
+def test_default_operation_ids_follow_the_resource_name():
+    from storefront.api.naming import clean_tag, default_operation_id
+
+    assert default_operation_id("ProductById", "get", "/p/{id}", is_class=True) == "get_product"
+    assert default_operation_id("Products", "get", "/p", is_class=True) == "list_products"
+    assert default_operation_id("Categories", "post", "/c", is_class=True) == "create_category"
+    assert default_operation_id("Cart", "get", "/cart", is_class=True) == "get_cart"
+    assert default_operation_id("password_reset", "post", "/x", is_class=False) == "password_reset"
+    assert clean_tag("api_cart") == "cart" and clean_tag("support_api") == "support"
 
 
 def test_auth_summaries_are_public_and_others_need_tokens(client):

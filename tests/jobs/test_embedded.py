@@ -69,8 +69,10 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_jobs_package_imports_no_feature_and_runner_does_not_import_queue():
+    # storefront.observability: logging and metrics, infrastructure like the database (no feature behind it).
     core = {"storefront.jobs", "storefront.extensions", "storefront.database", "storefront.after_commit",
-            "storefront.domain_errors", "storefront.pagination", "storefront.periodic"}
+            "storefront.domain_errors", "storefront.pagination", "storefront.periodic",
+            "storefront.observability.logs", "storefront.observability.metrics"}
     for path in JOBS_DIR.glob("*.py"):
         inside = {name for name in _imports(path) if name.startswith("storefront")}
         strays = {name for name in inside if not any(name == c or name.startswith(c + ".") for c in core)}

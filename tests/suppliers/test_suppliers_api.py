@@ -65,6 +65,19 @@ def test_url_import(client, headers, allow_local, pricelist_server):
     assert_error(client.post("/api/v1/partner/price-list", headers=headers, json={"nothing": 1}), 422)
 
 
+def test_url_import_has_its_own_json_operation(client, headers, allow_local, pricelist_server):
+    """One body shape per operation, so generated clients get a function for each (the old JSON body stays)."""
+    response = client.post("/api/v1/partner/price-list/url", headers=headers,
+                           json={"url": pricelist_server.url("/technopark.yaml")})
+    assert response.status_code == 202
+    job = client.get(f"/api/v1/partner/imports/{response.json['import_id']}", headers=headers).json
+    assert job["state"] == "done" and job["counts"]["created"] == 20
+    body = assert_error(client.post("/api/v1/partner/price-list/url", headers=headers,
+                                    json={"url": "file:///etc/passwd"}), 422, "validation_error")
+    assert "url" in body["errors"]
+    assert "url" in assert_error(client.post("/api/v1/partner/price-list/url", headers=headers, json={}), 422)["errors"]
+
+
 def test_state_get_and_patch(client, headers, supplier, session):
     assert client.get("/api/v1/partner/state", headers=headers).json == {"accepting_orders": True}
     response = client.patch("/api/v1/partner/state", headers=headers, json={"accepting_orders": False})

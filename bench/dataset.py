@@ -174,6 +174,8 @@ def round_price(value: float) -> Decimal:
 
 def generate(shops: int, goods: int, categories: int, seed: int) -> Dataset:
     """Make every row in memory, deterministically: the same arguments give the same catalog."""
+    from storefront.catalog.search_text import search_stems_for
+
     rng = random.Random(seed)
     now = datetime.now(UTC)
     stamps = {"created_at": now, "updated_at": now}
@@ -221,7 +223,8 @@ def generate(shops: int, goods: int, categories: int, seed: int) -> Dataset:
         )
         products.append({
             "id": pid, "name": name, "category_id": category_index + 1, "description": description,
-            "search_text": f"{name} {model} {description}".casefold(), **stamps,
+            "search_text": f"{name} {model} {description}".casefold(),
+            "search_stems": search_stems_for(f"{name} {model} {description}"), **stamps,
         })
         product_specs.append((model, rng.uniform(low, high), values))
     data.rows["products"] = products

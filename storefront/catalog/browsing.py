@@ -19,10 +19,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    and_,
     case,
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -42,7 +44,7 @@ from storefront.catalog.models import (
     offers_with_owners,
     product_extra_categories,
 )
-from storefront.catalog.search_text import normalise_search_text
+from storefront.catalog.search_text import normalise_search_text, stems_of
 from storefront.catalog.summary import Summary, best_offer, summarise
 from storefront.database import Money
 from storefront.domain_errors import NotFound
@@ -197,6 +199,26 @@ def _search_terms(q: str) -> list[str]:
     return list(dict.fromkeys(normalise_search_text(q).split()))[:MAX_SEARCH_TERMS]
 
 
+RUSSIAN = literal_column("'russian'::regconfig")
+
+
+def _matches(term: str):
+    """A product matches a search term that its text contains ("смарт", "s24") or whose stem one of its words
+    has ("смартфоны" finds "смартфон"): PostgreSQL's Russian full-text search, or the same Snowball stems on
+    SQLite (see `catalog.search_text`). Each half is served by an index on PostgreSQL (trigram, full-text)."""
+    # autoescape: the shopper's % and _ are literal characters, not wildcards (no match-everything scans).
+    contains = Product.search_text.contains(term, autoescape=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The same expression as the index ix_products_search_fts, so the planner uses it.
+        stemmed = func.to_tsvector(RUSSIAN, Product.search_text).op("@@")(func.plainto_tsquery(RUSSIAN, term))
+    else:
+        stems = stems_of(term)
+        if not stems:
+            return contains
+        stemmed = and_(*(Product.search_stems.contains(f" {stem} ", autoescape=True) for stem in stems))
+    return or_(contains, stemmed)
+
+
 # ---------------------------------------------------------------------------------------------------- queries
 
 
@@ -231,8 +253,7 @@ def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list,
     No offer conditions means the product summaries answer alone (see `catalog.summary`).
     """
     on_product = [Product.on_sale]
-    # autoescape: the shopper's % and _ are literal characters, not wildcards (no match-everything scans).
-    on_product += [Product.search_text.contains(term, autoescape=True) for term in _search_terms(query.q)]
+    on_product += [_matches(term) for term in _search_terms(query.q)]
     if query.category_id is not None:
         on_product.append(_in_category(query.category_id))
     on_offer = []

@@ -94,6 +94,8 @@ class Product(TimestampMixin, db.Model):
     # Case-folded name + models + description: SQLite's lower() does not fold Cyrillic, Python's casefold() does.
     # Kept current by `catalog.search_text.refresh_search_text`.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Its Snowball stems between spaces (`catalog.search_text.search_stems_for`): SQLite's stemmed search.
+    search_stems: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     # Soft delete by staff: off the catalog (a direct link says "unavailable"); offers and orders stay.
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
 
@@ -128,6 +130,11 @@ class Product(TimestampMixin, db.Model):
             postgresql_ops={"search_text": "gin_trgm_ops"},
             sqlite_where=text("0"),
         ),
+        # Word search with Russian (and English) stemming on PostgreSQL; SQLite matches `search_stems` instead.
+        Index(
+            "ix_products_search_fts", text("to_tsvector('russian'::regconfig, search_text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     def __repr__(self) -> str:

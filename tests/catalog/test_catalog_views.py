@@ -72,6 +72,12 @@ def test_facets_on_category_page(client, catalog):
     assert "Смартфон Samsung" in html and "Смартфон Apple" not in html.split('id="catalog-heading"')[1]
 
 
+def test_search_page_is_stemmed(client, catalog):
+    html = client.get("/?q=смартфоны").get_data(as_text=True)
+    assert re.findall(r'class="product-name"><a [^>]*>([^<]+)<', html) == [
+        "Смартфон Apple iPhone 15 128GB (чёрный)", "Смартфон Samsung Galaxy S24 256GB (синий)"]
+
+
 def test_category_argument_redirects_to_the_category_url(client, catalog):
     response = client.get(f"/?category={catalog.phones}&q=apple&sort=name")
     assert response.status_code == 302

@@ -138,8 +138,8 @@ PHRASES = ["Официальная гарантия производителя."
            "Оригинальная продукция, сертифицирована для РФ.", "Хит продаж.", ""]
 
 # Children before parents; rows elsewhere that point at the catalog are detached or dropped first.
-CATALOG_TABLES = ["offer_parameters", "offers", "parameters", "product_extra_categories", "shop_categories",
-                  "products", "categories", "shops"]
+CATALOG_TABLES = ["facet_counts", "product_facets", "offer_parameters", "offers", "parameters",
+                  "product_extra_categories", "shop_categories", "products", "categories", "shops"]
 
 
 @dataclass
@@ -241,7 +241,7 @@ def generate(shops: int, goods: int, categories: int, seed: int) -> Dataset:
         # The shop's own category ids, as its price list would carry them.
         external_category = {}
         for cid in range(1, categories + 1):
-            external_category[cid] = rng.randint(100, 999) * 10 + cid
+            external_category[cid] = rng.randint(100, 999) * 1000 + cid  # unique per shop: cid < 1000
             shop_categories.append({"shop_id": sid, "external_id": external_category[cid],
                                     "name": category_rows[cid - 1]["name"], "category_id": cid})
         markup = rng.uniform(0.92, 1.08)

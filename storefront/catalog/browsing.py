@@ -35,14 +35,18 @@ from sqlalchemy.orm import aliased
 from storefront.catalog.cache import LISTS, cached, product_generation
 from storefront.catalog.filters import CatalogQuery
 from storefront.catalog.models import (
+    ALL_GOODS,
+    TOTAL_PARAMETER,
     Category,
     Offer,
     OfferParameter,
     Parameter,
     Product,
     Shop,
+    facet_counts,
     offers_with_owners,
     product_extra_categories,
+    product_facets,
 )
 from storefront.catalog.search_text import normalise_search_text, stems_of
 from storefront.catalog.summary import Summary, best_offer, summarise
@@ -319,12 +323,48 @@ def _page_by_product(query: CatalogQuery, on_product, on_offer):
     ).all()
 
 
-def _count(query: CatalogQuery, on_product, on_offer) -> int:
-    # Paging and re-sorting the same filters reuse one count (it costs a pass over the matching goods).
+def _is_plain(query: CatalogQuery) -> bool:
+    """No search and no filter beyond the category: the precomputed facets and totals answer."""
+    return not (query.q or query.shop_id is not None or query.price_min is not None or query.price_max is not None
+                or query.in_stock or query.params)
+
+
+def _stats(query: CatalogQuery, on_product, on_offer, *, need_total: bool) -> tuple[int | None, tuple[Facet, ...]]:
+    """The total and the facets of the query's filter set, cached once for all its pages, sizes and sorts."""
     key = query.with_changes(sort="name", page=1, page_size=1).cache_key()
-    return cached(f"count:{key}", [LISTS], lambda: db.session.scalar(
-        _products_on_sale(on_product, on_offer, func.count())
-    ) or 0)
+    return cached(f"stats:{key}:{int(need_total)}", [LISTS],
+                  lambda: _compute_stats(query, on_product, on_offer, need_total))
+
+
+def _compute_stats(query: CatalogQuery, on_product, on_offer, need_total: bool) -> tuple[int | None, tuple[Facet, ...]]:
+    category_id = query.category_id if query.category_id is not None else ALL_GOODS
+    if _is_plain(query):
+        # A category page or the whole catalog: one indexed read of the counts the writers keep.
+        rows = db.session.execute(
+            select(facet_counts.c.parameter_id, Parameter.name, facet_counts.c.value, facet_counts.c.count)
+            .outerjoin(Parameter, Parameter.id == facet_counts.c.parameter_id)
+            .where(facet_counts.c.category_id == category_id, facet_counts.c.count > 0)
+        ).all()
+        return _split_total(rows, query)
+    if not on_offer and not query.params:
+        # A search: the matching goods' precomputed facet rows (one row each counts towards the total).
+        matching = select(Product.id).where(*on_product)
+        rows = db.session.execute(
+            select(product_facets.c.parameter_id, Parameter.name, product_facets.c.value, func.count())
+            .outerjoin(Parameter, Parameter.id == product_facets.c.parameter_id)
+            .where(product_facets.c.category_id == category_id, product_facets.c.product_id.in_(matching))
+            .group_by(product_facets.c.parameter_id, Parameter.name, product_facets.c.value)
+        ).all()
+        return _split_total(rows, query)
+    total = (db.session.scalar(_products_on_sale(on_product, on_offer, func.count())) or 0) if need_total else None
+    return total, _facets(query)
+
+
+def _split_total(rows, query: CatalogQuery) -> tuple[int, tuple[Facet, ...]]:
+    total = sum(count for parameter_id, _name, _value, count in rows if parameter_id == TOTAL_PARAMETER)
+    return total, _build_facets(
+        [(name, value, count) for parameter_id, name, value, count in rows if parameter_id != TOTAL_PARAMETER], query
+    )
 
 
 def _page_by_filtered_price(query: CatalogQuery, on_product, on_offer):
@@ -386,15 +426,17 @@ def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
         rows, total = _page_by_filtered_price(query, on_product, on_offer)
     else:
         rows, total = _page_by_product(query, on_product, on_offer), None
-    if total is None and (rows or query.page > 1):  # an empty first page needs no count
-        total = _count(query, on_product, on_offer)
+    facets: tuple[Facet, ...] = ()
+    if rows or query.page > 1 or query.params:  # an empty first page needs no count (nor facets, unless chosen)
+        counted, facets = _stats(query, on_product, on_offer, need_total=total is None)
+        total = counted if total is None else total
     return CatalogPage(
         query=query,
         items=_filtered_cards(rows, on_product, on_offer) if on_offer else tuple(map(_summary_card, rows)),
         total=total or 0,
         category=category,
         shop=shop,
-        facets=_facets(query) if category is not None else (),
+        facets=facets,
         categories=list_categories() if navigation else (),
         shops=list_shops() if navigation else (),
     )
@@ -456,8 +498,13 @@ def _facets(query: CatalogQuery) -> tuple[Facet, ...]:
     )
     for name, values in query.params.items():
         statement = statement.where(or_(Parameter.name == name, _has_parameter(name, values)))
+    return _build_facets(db.session.execute(statement).all(), query)
+
+
+def _build_facets(rows, query: CatalogQuery) -> tuple[Facet, ...]:
+    """Facets from (parameter name, value, product count) rows: by name, values in numeric-then-text order."""
     grouped: dict[str, list[FacetValue]] = defaultdict(list)
-    for name, value, count in db.session.execute(statement):
+    for name, value, count in rows:
         grouped[name].append(FacetValue(value, count, value in query.params.get(name, ())))
     facets = []
     for name in sorted(grouped):

@@ -227,3 +227,29 @@ class OfferParameter(db.Model):
         CheckConstraint("value_type IN ('str', 'int', 'float', 'bool')", name="value_type_known"),
         Index("ix_offer_parameters_parameter_value", "parameter_id", "value"),
     )
+
+
+# Precomputed facets (kept by `catalog.summary` with the product summaries, in the same transaction): a product
+# on sale contributes each (parameter, value) its sellable offers state, once per category it is listed in (its
+# main and extra categories) and once to the whole catalog (category_id 0), so a category page or the whole
+# catalog reads its facets and its total instead of aggregating every offer.
+ALL_GOODS = 0  # the category_id of the whole catalog's rows
+TOTAL_PARAMETER = 0  # the parameter_id of a category's "goods on sale" count (value "")
+
+product_facets = Table(
+    "product_facets",
+    db.metadata,
+    Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", Integer, primary_key=True),  # no foreign key: 0 is the whole catalog
+    Column("parameter_id", Integer, primary_key=True),  # 0: the product itself (counts towards the total)
+    Column("value", String(500), primary_key=True),
+)
+
+facet_counts = Table(
+    "facet_counts",
+    db.metadata,
+    Column("category_id", Integer, primary_key=True),
+    Column("parameter_id", Integer, primary_key=True),
+    Column("value", String(500), primary_key=True),
+    Column("count", Integer, nullable=False),
+)

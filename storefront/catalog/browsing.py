@@ -251,14 +251,14 @@ def _in_category(category_id: int):
     return Product.id.in_(select(listed.subquery().c.id))
 
 
-def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list, list]:
+def _conditions(query: CatalogQuery, *, with_params: bool = True, with_category: bool = True) -> tuple[list, list]:
     """The query's filters as (conditions on the product, conditions on each offer beyond being sellable).
 
     No offer conditions means the product summaries answer alone (see `catalog.summary`).
     """
     on_product = [Product.on_sale]
     on_product += [_matches(term) for term in _search_terms(query.q)]
-    if query.category_id is not None:
+    if query.category_id is not None and with_category:
         on_product.append(_in_category(query.category_id))
     on_offer = []
     if query.shop_id is not None:
@@ -308,8 +308,27 @@ def _order(columns, sort: str) -> list:
     return [columns[name].desc() if descending else columns[name] for name, descending in SORT_KEYS[sort]]
 
 
+def _page_in_category(query: CatalogQuery, on_offer):
+    """A category's page: its main goods and its extra goods each walked in the sort's order on their own index
+    (category, on sale, sort key), each stopping at the page's end, then merged — no sort of the whole category."""
+    on_product, _ = _conditions(query, with_category=False)
+    limit = query.offset + query.page_size
+    extras = select(product_extra_categories.c.product_id).where(
+        product_extra_categories.c.category_id == query.category_id)
+    branches = []
+    for where in (Product.category_id == query.category_id, Product.id.in_(extras)):
+        branch = _products_on_sale([*on_product, where], on_offer, *PAGE_COLUMNS, with_category=True)
+        branches.append(select(branch.order_by(*_order(Product.__table__.c, query.sort)).limit(limit).subquery()))
+    listed = union(*branches).subquery("listed")
+    return db.session.execute(
+        select(listed).order_by(*_order(listed.c, query.sort)).limit(query.page_size).offset(query.offset)
+    ).all()
+
+
 def _page_by_product(query: CatalogQuery, on_product, on_offer):
     """Walk the goods on sale in an index's order, keep those matching, stop at the page's end."""
+    if query.category_id is not None and not query.q:
+        return _page_in_category(query, on_offer)
     statement = _products_on_sale(on_product, on_offer, *PAGE_COLUMNS, with_category=True)
     if query.q:
         # Find the matches through the trigram index first, then sort them: walking the sort's index and

@@ -120,6 +120,10 @@ class Product(TimestampMixin, db.Model):
         Index("ix_products_on_sale_name", "on_sale", "name", "id"),
         Index("ix_products_on_sale_created", "on_sale", "created_at", "id"),
         Index("ix_products_on_sale_price", "on_sale", "best_price", "id"),
+        # The same three within a category (its main goods; extra ones are few and merged in, see browsing).
+        Index("ix_products_category_sale_name", "category_id", "on_sale", "name", "id"),
+        Index("ix_products_category_sale_created", "category_id", "on_sale", "created_at", "id"),
+        Index("ix_products_category_sale_price", "category_id", "on_sale", "best_price", "id"),
         # Substring search (LIKE '%term%') on PostgreSQL uses this trigram GIN index. On SQLite it is an
         # empty partial index (WHERE 0): a b-tree cannot serve '%term%', and declaring it for both keeps
         # migrations and models in step on both backends.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 
 import snowballstemmer
 from sqlalchemy import event, inspect
@@ -35,6 +36,7 @@ def search_text_for(name: str, models: Iterable[str], description: str) -> str:
     return normalise_search_text(" ".join([name, *dict.fromkeys(m for m in models if m), description]))
 
 
+@lru_cache(maxsize=65536)  # a catalog's vocabulary is small: importing 100,000 goods stems few distinct words
 def _stem(word: str) -> str:
     stemmers = getattr(_local, "stemmers", None)
     if stemmers is None:

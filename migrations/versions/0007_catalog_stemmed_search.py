@@ -1,7 +1,7 @@
 """catalog: stemmed search (Snowball stems column for SQLite, a Russian full-text index on PostgreSQL)
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 13:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0006'
+down_revision = '0008'  # main's 0008 landed first; the lead may re-chain
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,13 @@ VALUES = """
     WHERE p.on_sale AND o.is_active AND s.accepting_orders
     UNION SELECT p.id, 0, '' FROM products p WHERE p.on_sale
 """
+BACKFILL = [
+    f"""INSERT INTO product_facets (product_id, category_id, parameter_id, value)
+        SELECT l.product_id, l.category_id, v.parameter_id, v.value
+        FROM ({LISTED}) l JOIN ({VALUES}) v ON v.product_id = l.product_id""",
+    """INSERT INTO facet_counts (category_id, parameter_id, value, count)
+        SELECT category_id, parameter_id, value, count(*) FROM product_facets GROUP BY category_id, parameter_id, value""",
+]
 
 
 def upgrade():
@@ -52,15 +59,8 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('product_id', 'category_id', 'parameter_id', 'value', name=op.f('pk_product_facets')),
     )
-    op.execute(f"""
-        INSERT INTO product_facets (product_id, category_id, parameter_id, value)
-        SELECT l.product_id, l.category_id, v.parameter_id, v.value
-        FROM ({LISTED}) l JOIN ({VALUES}) v ON v.product_id = l.product_id
-    """)
-    op.execute("""
-        INSERT INTO facet_counts (category_id, parameter_id, value, count)
-        SELECT category_id, parameter_id, value, count(*) FROM product_facets GROUP BY category_id, parameter_id, value
-    """)
+    for statement in BACKFILL:
+        op.execute(statement)
 
 
 def downgrade():

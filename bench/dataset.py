@@ -138,8 +138,8 @@ PHRASES = ["Официальная гарантия производителя."
            "Оригинальная продукция, сертифицирована для РФ.", "Хит продаж.", ""]
 
 # Children before parents; rows elsewhere that point at the catalog are detached or dropped first.
-CATALOG_TABLES = ["offer_parameters", "offers", "parameters", "product_extra_categories", "shop_categories",
-                  "products", "categories", "shops"]
+CATALOG_TABLES = ["facet_counts", "product_facets", "offer_parameters", "offers", "parameters",
+                  "product_extra_categories", "shop_categories", "products", "categories", "shops"]
 
 
 @dataclass
@@ -174,6 +174,8 @@ def round_price(value: float) -> Decimal:
 
 def generate(shops: int, goods: int, categories: int, seed: int) -> Dataset:
     """Make every row in memory, deterministically: the same arguments give the same catalog."""
+    from storefront.catalog.search_text import search_stems_for
+
     rng = random.Random(seed)
     now = datetime.now(UTC)
     stamps = {"created_at": now, "updated_at": now}
@@ -221,7 +223,8 @@ def generate(shops: int, goods: int, categories: int, seed: int) -> Dataset:
         )
         products.append({
             "id": pid, "name": name, "category_id": category_index + 1, "description": description,
-            "search_text": f"{name} {model} {description}".casefold(), **stamps,
+            "search_text": f"{name} {model} {description}".casefold(),
+            "search_stems": search_stems_for(f"{name} {model} {description}"), **stamps,
         })
         product_specs.append((model, rng.uniform(low, high), values))
     data.rows["products"] = products
@@ -238,7 +241,7 @@ def generate(shops: int, goods: int, categories: int, seed: int) -> Dataset:
         # The shop's own category ids, as its price list would carry them.
         external_category = {}
         for cid in range(1, categories + 1):
-            external_category[cid] = rng.randint(100, 999) * 10 + cid
+            external_category[cid] = rng.randint(100, 999) * 1000 + cid  # unique per shop: cid < 1000
             shop_categories.append({"shop_id": sid, "external_id": external_category[cid],
                                     "name": category_rows[cid - 1]["name"], "category_id": cid})
         markup = rng.uniform(0.92, 1.08)

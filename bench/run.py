@@ -32,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 try:
@@ -338,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every path (and /ping) this many times; medians are reported")
     parser.add_argument("--label", default="", help="free text stored in the JSON (e.g. the scenario)")
+    parser.add_argument("--output", help="also write the JSON here (e.g. for bench/compare.py)")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= MAX_DURATION or not 0 <= args.warmup <= MAX_DURATION:
         parser.error(f"--duration and --warmup must be within 0..{MAX_DURATION} seconds")
@@ -401,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = RESULTS_DIR / f"{stamp}.json"
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if args.output:
+        Path(args.output).write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
     print(f"results written to {out.relative_to(REPO_ROOT)}")
     return 0
 

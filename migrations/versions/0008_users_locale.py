@@ -4,7 +4,7 @@ Kept in the profile so the choice follows the account to every device at log-in;
 it to the browser's Accept-Language and the shop's default.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007c
 Create Date: 2026-12-03 13:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007c'
 branch_labels = None
 depends_on = None
 

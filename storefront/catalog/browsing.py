@@ -20,10 +20,12 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    and_,
     case,
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -34,16 +36,20 @@ from sqlalchemy.orm import aliased
 from storefront.catalog.cache import LISTS, cached, product_generation
 from storefront.catalog.filters import CatalogQuery
 from storefront.catalog.models import (
+    ALL_GOODS,
+    TOTAL_PARAMETER,
     Category,
     Offer,
     OfferParameter,
     Parameter,
     Product,
     Shop,
+    facet_counts,
     offers_with_owners,
     product_extra_categories,
+    product_facets,
 )
-from storefront.catalog.search_text import normalise_search_text
+from storefront.catalog.search_text import normalise_search_text, stems_of
 from storefront.catalog.summary import Summary, best_offer, summarise
 from storefront.database import Money
 from storefront.domain_errors import NotFound
@@ -203,6 +209,26 @@ def _search_terms(q: str) -> list[str]:
     return list(dict.fromkeys(normalise_search_text(q).split()))[:MAX_SEARCH_TERMS]
 
 
+RUSSIAN = literal_column("'russian'::regconfig")
+
+
+def _matches(term: str):
+    """A product matches a search term that its text contains ("смарт", "s24") or whose stem one of its words
+    has ("смартфоны" finds "смартфон"): PostgreSQL's Russian full-text search, or the same Snowball stems on
+    SQLite (see `catalog.search_text`). Each half is served by an index on PostgreSQL (trigram, full-text)."""
+    # autoescape: the shopper's % and _ are literal characters, not wildcards (no match-everything scans).
+    contains = Product.search_text.contains(term, autoescape=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The same expression as the index ix_products_search_fts, so the planner uses it.
+        stemmed = func.to_tsvector(RUSSIAN, Product.search_text).op("@@")(func.plainto_tsquery(RUSSIAN, term))
+    else:
+        stems = stems_of(term)
+        if not stems:
+            return contains
+        stemmed = and_(*(Product.search_stems.contains(f" {stem} ", autoescape=True) for stem in stems))
+    return or_(contains, stemmed)
+
+
 # ---------------------------------------------------------------------------------------------------- queries
 
 
@@ -231,15 +257,14 @@ def _in_category(category_id: int):
     return Product.id.in_(select(listed.subquery().c.id))
 
 
-def _conditions(query: CatalogQuery, *, with_params: bool = True) -> tuple[list, list]:
+def _conditions(query: CatalogQuery, *, with_params: bool = True, with_category: bool = True) -> tuple[list, list]:
     """The query's filters as (conditions on the product, conditions on each offer beyond being sellable).
 
     No offer conditions means the product summaries answer alone (see `catalog.summary`).
     """
     on_product = [Product.on_sale]
-    # autoescape: the shopper's % and _ are literal characters, not wildcards (no match-everything scans).
-    on_product += [Product.search_text.contains(term, autoescape=True) for term in _search_terms(query.q)]
-    if query.category_id is not None:
+    on_product += [_matches(term) for term in _search_terms(query.q)]
+    if query.category_id is not None and with_category:
         on_product.append(_in_category(query.category_id))
     on_offer = []
     if query.shop_id is not None:
@@ -290,8 +315,27 @@ def _order(columns, sort: str) -> list:
     return [columns[name].desc() if descending else columns[name] for name, descending in SORT_KEYS[sort]]
 
 
+def _page_in_category(query: CatalogQuery, on_offer):
+    """A category's page: its main goods and its extra goods each walked in the sort's order on their own index
+    (category, on sale, sort key), each stopping at the page's end, then merged — no sort of the whole category."""
+    on_product, _ = _conditions(query, with_category=False)
+    limit = query.offset + query.page_size
+    extras = select(product_extra_categories.c.product_id).where(
+        product_extra_categories.c.category_id == query.category_id)
+    branches = []
+    for where in (Product.category_id == query.category_id, Product.id.in_(extras)):
+        branch = _products_on_sale([*on_product, where], on_offer, *PAGE_COLUMNS, with_category=True)
+        branches.append(select(branch.order_by(*_order(Product.__table__.c, query.sort)).limit(limit).subquery()))
+    listed = union(*branches).subquery("listed")
+    return db.session.execute(
+        select(listed).order_by(*_order(listed.c, query.sort)).limit(query.page_size).offset(query.offset)
+    ).all()
+
+
 def _page_by_product(query: CatalogQuery, on_product, on_offer):
     """Walk the goods on sale in an index's order, keep those matching, stop at the page's end."""
+    if query.category_id is not None and not query.q:
+        return _page_in_category(query, on_offer)
     statement = _products_on_sale(on_product, on_offer, *PAGE_COLUMNS, with_category=True)
     if query.q:
         # Find the matches through the trigram index first, then sort them: walking the sort's index and
@@ -305,12 +349,48 @@ def _page_by_product(query: CatalogQuery, on_product, on_offer):
     ).all()
 
 
-def _count(query: CatalogQuery, on_product, on_offer) -> int:
-    # Paging and re-sorting the same filters reuse one count (it costs a pass over the matching goods).
+def _is_plain(query: CatalogQuery) -> bool:
+    """No search and no filter beyond the category: the precomputed facets and totals answer."""
+    return not (query.q or query.shop_id is not None or query.price_min is not None or query.price_max is not None
+                or query.in_stock or query.params)
+
+
+def _stats(query: CatalogQuery, on_product, on_offer, *, need_total: bool) -> tuple[int | None, tuple[Facet, ...]]:
+    """The total and the facets of the query's filter set, cached once for all its pages, sizes and sorts."""
     key = query.with_changes(sort="name", page=1, page_size=1).cache_key()
-    return cached(f"count:{key}", [LISTS], lambda: db.session.scalar(
-        _products_on_sale(on_product, on_offer, func.count())
-    ) or 0)
+    return cached(f"stats:{key}:{int(need_total)}", [LISTS],
+                  lambda: _compute_stats(query, on_product, on_offer, need_total))
+
+
+def _compute_stats(query: CatalogQuery, on_product, on_offer, need_total: bool) -> tuple[int | None, tuple[Facet, ...]]:
+    category_id = query.category_id if query.category_id is not None else ALL_GOODS
+    if _is_plain(query):
+        # A category page or the whole catalog: one indexed read of the counts the writers keep.
+        rows = db.session.execute(
+            select(facet_counts.c.parameter_id, Parameter.name, facet_counts.c.value, facet_counts.c.count)
+            .outerjoin(Parameter, Parameter.id == facet_counts.c.parameter_id)
+            .where(facet_counts.c.category_id == category_id, facet_counts.c.count > 0)
+        ).all()
+        return _split_total(rows, query)
+    if not on_offer and not query.params:
+        # A search: the matching goods' precomputed facet rows (one row each counts towards the total).
+        matching = select(Product.id).where(*on_product)
+        rows = db.session.execute(
+            select(product_facets.c.parameter_id, Parameter.name, product_facets.c.value, func.count())
+            .outerjoin(Parameter, Parameter.id == product_facets.c.parameter_id)
+            .where(product_facets.c.category_id == category_id, product_facets.c.product_id.in_(matching))
+            .group_by(product_facets.c.parameter_id, Parameter.name, product_facets.c.value)
+        ).all()
+        return _split_total(rows, query)
+    total = (db.session.scalar(_products_on_sale(on_product, on_offer, func.count())) or 0) if need_total else None
+    return total, _facets(query)
+
+
+def _split_total(rows, query: CatalogQuery) -> tuple[int, tuple[Facet, ...]]:
+    total = sum(count for parameter_id, _name, _value, count in rows if parameter_id == TOTAL_PARAMETER)
+    return total, _build_facets(
+        [(name, value, count) for parameter_id, name, value, count in rows if parameter_id != TOTAL_PARAMETER], query
+    )
 
 
 def _page_by_filtered_price(query: CatalogQuery, on_product, on_offer):
@@ -372,15 +452,17 @@ def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
         rows, total = _page_by_filtered_price(query, on_product, on_offer)
     else:
         rows, total = _page_by_product(query, on_product, on_offer), None
-    if total is None and (rows or query.page > 1):  # an empty first page needs no count
-        total = _count(query, on_product, on_offer)
+    facets: tuple[Facet, ...] = ()
+    if rows or query.page > 1 or query.params:  # an empty first page needs no count (nor facets, unless chosen)
+        counted, facets = _stats(query, on_product, on_offer, need_total=total is None)
+        total = counted if total is None else total
     return CatalogPage(
         query=query,
         items=_filtered_cards(rows, on_product, on_offer) if on_offer else tuple(map(_summary_card, rows)),
         total=total or 0,
         category=category,
         shop=shop,
-        facets=_facets(query) if category is not None else (),
+        facets=facets,
         categories=list_categories() if navigation else (),
         shops=list_shops() if navigation else (),
     )
@@ -443,8 +525,13 @@ def _facets(query: CatalogQuery) -> tuple[Facet, ...]:
     )
     for name, values in query.params.items():
         statement = statement.where(or_(Parameter.name == name, _has_parameter(name, values)))
+    return _build_facets(db.session.execute(statement).all(), query)
+
+
+def _build_facets(rows, query: CatalogQuery) -> tuple[Facet, ...]:
+    """Facets from (parameter name, value, product count) rows: by name, values in numeric-then-text order."""
     grouped: dict[str, list[FacetValue]] = defaultdict(list)
-    for name, value, count in db.session.execute(statement):
+    for name, value, count in rows:
         grouped[name].append(FacetValue(value, count, value in query.params.get(name, ())))
     facets = []
     for name in sorted(grouped):

@@ -6,9 +6,11 @@ again (they expire by TTL); a write racing with an invalidation stores under the
 never served. Lists (any page of results, facets, the sidebar) depend on one catalog-wide counter because a
 price or stock change anywhere can reorder any list; a product page depends only on its product's counter.
 
-Writers call `invalidate_catalog(...)` after their transaction commits (the importer, checkout's stock
-changes, shop pauses), or `invalidate_catalog_after_commit(...)` from inside the transaction (the staff
-services here). Checkout always re-reads prices from the database, so a cached page can never set a price.
+Writers call `invalidate_catalog(...)` after their transaction commits (the importer, shop pauses), or
+`invalidate_catalog_after_commit(...)` from inside the transaction (the staff services here). Stock changes
+(`invalidate_products`) are precise: an order forgets the pages of the products it took stock from, and the
+lists only when it changed what a list shows (a summary, or an offer running out or coming back), so a shop
+that is selling keeps its lists cached. Checkout always re-reads prices from the database, so a cached page can never set a price.
 
 The in-process backend is per process: with several web processes, set REDIS_URL so an invalidation reaches
 all of them (without it, entries live only `CATALOG_CACHE_TTL_MEMORY` seconds). `CATALOG_CACHE_TTL=0`
@@ -46,7 +48,18 @@ def product_generation(product_id: int) -> str:
     return f"product:{product_id}"
 
 
-class MemoryBackend:
+class Stats:
+    """Hits and misses of this process's `cached` calls (approximate under threads: for benches, not logic)."""
+
+    hits = 0
+    misses = 0
+
+    def hit_rate(self) -> float | None:
+        total = self.hits + self.misses
+        return self.hits / total if total else None
+
+
+class MemoryBackend(Stats):
     """A bounded, thread-safe dict with expiry; counters are kept apart so eviction never resets them."""
 
     def __init__(self, ttl: int, max_entries: int = 4096):
@@ -84,7 +97,7 @@ class MemoryBackend:
                 self._counters[name] = self._counters.get(name, 0) + 1
 
 
-class RedisBackend:
+class RedisBackend(Stats):
     """Shared by every web process. Values are pickled, as RQ does: Redis is trusted, internal storage.
 
     A Redis outage degrades to computing every value (logged), never to an error page.
@@ -159,7 +172,9 @@ def cached(key: str, generations: Sequence[str], compute: Callable[[], T]) -> T:
     full_key = f"{key}@{'.'.join(map(str, versions))}"
     hit = cache.get(full_key)
     if hit is not None:
+        cache.hits += 1
         return hit[0]
+    cache.misses += 1
     value = compute()
     if min(versions, default=0) >= 0:
         cache.set(full_key, (value,))
@@ -179,6 +194,19 @@ def invalidate_catalog(
     cache = get_cache()
     if cache is not None:
         cache.bump(_generations(product_ids, shop_ids, category_ids))
+
+
+def invalidate_products(product_ids: Iterable[int], *, lists: bool = True) -> None:
+    """Forget the pages of these products once the current transaction commits (never if it rolls back), and
+    the lists too unless `lists=False`: what a change no card, total or facet shows needs (a product's stock
+    moving while its summary stays the same: the lists show "in stock", not how many).
+
+    For writers outside the catalog (orders, stock reservations): call it inside the transaction."""
+    cache = get_cache()
+    if cache is not None:
+        names = {product_generation(product_id) for product_id in product_ids} | ({LISTS} if lists else set())
+        if names:
+            after_commit(partial(cache.bump, names))
 
 
 def invalidate_catalog_after_commit(

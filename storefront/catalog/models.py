@@ -94,6 +94,8 @@ class Product(TimestampMixin, db.Model):
     # Case-folded name + models + description: SQLite's lower() does not fold Cyrillic, Python's casefold() does.
     # Kept current by `catalog.search_text.refresh_search_text`.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Its Snowball stems between spaces (`catalog.search_text.search_stems_for`): SQLite's stemmed search.
+    search_stems: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     # Soft delete by staff: off the catalog (a direct link says "unavailable"); offers and orders stay.
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
     # The card's photo (storefront/media): set by staff, or by an import when the product has none yet.
@@ -120,6 +122,10 @@ class Product(TimestampMixin, db.Model):
         Index("ix_products_on_sale_name", "on_sale", "name", "id"),
         Index("ix_products_on_sale_created", "on_sale", "created_at", "id"),
         Index("ix_products_on_sale_price", "on_sale", "best_price", "id"),
+        # The same three within a category (its main goods; extra ones are few and merged in, see browsing).
+        Index("ix_products_category_sale_name", "category_id", "on_sale", "name", "id"),
+        Index("ix_products_category_sale_created", "category_id", "on_sale", "created_at", "id"),
+        Index("ix_products_category_sale_price", "category_id", "on_sale", "best_price", "id"),
         # Substring search (LIKE '%term%') on PostgreSQL uses this trigram GIN index. On SQLite it is an
         # empty partial index (WHERE 0): a b-tree cannot serve '%term%', and declaring it for both keeps
         # migrations and models in step on both backends.
@@ -130,6 +136,11 @@ class Product(TimestampMixin, db.Model):
             postgresql_ops={"search_text": "gin_trgm_ops"},
             sqlite_where=text("0"),
         ),
+        # Word search with Russian (and English) stemming on PostgreSQL; SQLite matches `search_stems` instead.
+        Index(
+            "ix_products_search_fts", text("to_tsvector('russian'::regconfig, search_text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     def __repr__(self) -> str:
@@ -222,3 +233,29 @@ class OfferParameter(db.Model):
         CheckConstraint("value_type IN ('str', 'int', 'float', 'bool')", name="value_type_known"),
         Index("ix_offer_parameters_parameter_value", "parameter_id", "value"),
     )
+
+
+# Precomputed facets (kept by `catalog.summary` with the product summaries, in the same transaction): a product
+# on sale contributes each (parameter, value) its sellable offers state, once per category it is listed in (its
+# main and extra categories) and once to the whole catalog (category_id 0), so a category page or the whole
+# catalog reads its facets and its total instead of aggregating every offer.
+ALL_GOODS = 0  # the category_id of the whole catalog's rows
+TOTAL_PARAMETER = 0  # the parameter_id of a category's "goods on sale" count (value "")
+
+product_facets = Table(
+    "product_facets",
+    db.metadata,
+    Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", Integer, primary_key=True),  # no foreign key: 0 is the whole catalog
+    Column("parameter_id", Integer, primary_key=True),  # 0: the product itself (counts towards the total)
+    Column("value", String(500), primary_key=True),
+)
+
+facet_counts = Table(
+    "facet_counts",
+    db.metadata,
+    Column("category_id", Integer, primary_key=True),
+    Column("parameter_id", Integer, primary_key=True),
+    Column("value", String(500), primary_key=True),
+    Column("count", Integer, nullable=False),
+)

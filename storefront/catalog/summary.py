@@ -14,7 +14,7 @@ A refresh rewrites only the rows whose summary really changed, so re-importing a
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from itertools import chain
@@ -26,7 +26,9 @@ from sqlalchemy import (
     Integer,
     Numeric,
     bindparam,
+    delete,
     event,
+    insert,
     inspect,
     select,
     text,
@@ -34,9 +36,23 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from storefront.catalog.models import Category, Offer, Product, Shop, offers_with_owners, product_extra_categories
+from storefront.catalog.models import (
+    ALL_GOODS,
+    TOTAL_PARAMETER,
+    Category,
+    Offer,
+    OfferParameter,
+    Product,
+    Shop,
+    facet_counts,
+    offers_with_owners,
+    product_extra_categories,
+    product_facets,
+)
 from storefront.database import one_of
 from storefront.extensions import db
 
@@ -96,14 +112,86 @@ def _refresh_chunk(connection: Connection, ids: list[int]) -> int:
         .where(one_of(Offer.product_id, ids, dialect), Offer.is_sellable)
     ):
         offers[offer.product_id].append(offer)
-    stale = []
-    for row in connection.execute(select(Product.id, *_summary_columns()).where(one_of(Product.id, ids, dialect))):
+    stale, categories = [], {}
+    for row in connection.execute(
+        select(Product.id, Product.category_id, *_summary_columns()).where(one_of(Product.id, ids, dialect))
+    ):
         summary = summarise(offers[row.id])
-        if Summary(*row[1:]) != summary:
+        if Summary(*row[2:]) != summary:
             stale.append((row.id, summary))
+        if summary.on_sale:
+            categories[row.id] = row.category_id
     if stale:
         (_write_postgresql if dialect == "postgresql" else _write_rows)(connection, stale)
+    _refresh_facets(connection, ids, categories, offers)
     return len(stale)
+
+
+def _refresh_facets(connection: Connection, ids: list[int], categories: dict[int, int], offers: dict) -> None:
+    """Bring these products' facet rows (and the counts they add up to) in line with their sellable offers.
+
+    `categories` maps each product now on sale to its main category; `offers` its sellable offers. Only the
+    rows that differ are written, and each count moves by the difference, so writers never recount a category.
+    """
+    dialect = connection.dialect.name
+    on_sale = sorted(categories)
+    listed_in = defaultdict(lambda: {ALL_GOODS})
+    for product_id, category_id in categories.items():
+        listed_in[product_id].add(category_id)
+    offer_products = {offer.id: product_id for product_id in on_sale for offer in offers[product_id]}
+    values = defaultdict(set)  # product → {(parameter_id, value)}
+    if on_sale:
+        for product_id, category_id in connection.execute(
+            select(product_extra_categories.c.product_id, product_extra_categories.c.category_id)
+            .where(one_of(product_extra_categories.c.product_id, on_sale, dialect))
+        ):
+            listed_in[product_id].add(category_id)
+        for offer_id, parameter_id, value in connection.execute(
+            select(OfferParameter.offer_id, OfferParameter.parameter_id, OfferParameter.value)
+            .where(one_of(OfferParameter.offer_id, sorted(offer_products), dialect))
+        ):
+            values[offer_products[offer_id]].add((parameter_id, value))
+    wanted = {
+        (product_id, category_id, parameter_id, value)
+        for product_id in on_sale
+        for category_id in listed_in[product_id]
+        for parameter_id, value in values[product_id] | {(TOTAL_PARAMETER, "")}
+    }
+    have = set(connection.execute(select(product_facets).where(one_of(product_facets.c.product_id, ids, dialect))))
+    added, removed = wanted - have, have - wanted
+    if not added and not removed:
+        return
+    if removed:
+        connection.execute(
+            delete(product_facets).where(
+                product_facets.c.product_id == bindparam("p"), product_facets.c.category_id == bindparam("c"),
+                product_facets.c.parameter_id == bindparam("k"), product_facets.c.value == bindparam("v")),
+            [{"p": p, "c": c, "k": k, "v": v} for p, c, k, v in sorted(removed)],
+        )
+    if added:
+        connection.execute(insert(product_facets), [
+            {"product_id": p, "category_id": c, "parameter_id": k, "value": v} for p, c, k, v in sorted(added)
+        ])
+    deltas: Counter = Counter()
+    for _product, category_id, parameter_id, value in added:
+        deltas[(category_id, parameter_id, value)] += 1
+    for _product, category_id, parameter_id, value in removed:
+        deltas[(category_id, parameter_id, value)] -= 1
+    _add_counts(connection, {key: delta for key, delta in deltas.items() if delta})
+
+
+def _add_counts(connection: Connection, deltas: dict[tuple[int, int, str], int]) -> None:
+    """Add each delta to its count (an upsert), in key order so concurrent writers lock rows in one order."""
+    if not deltas:
+        return
+    upsert = (postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert)(facet_counts)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[facet_counts.c.category_id, facet_counts.c.parameter_id, facet_counts.c.value],
+        set_={"count": facet_counts.c.count + upsert.excluded.count},
+    )
+    connection.execute(upsert, [
+        {"category_id": c, "parameter_id": k, "value": v, "count": delta} for (c, k, v), delta in sorted(deltas.items())
+    ])
 
 
 def _write_rows(connection: Connection, stale: list[tuple[int, Summary]]) -> None:
@@ -145,7 +233,8 @@ def _summary_columns():
 
 _WATCHED = {
     Offer: ("product_id", "shop_id", "price", "price_rrc", "quantity", "is_active"),
-    Product: ("is_active", "category_id"),
+    Product: ("is_active", "category_id", "extra_categories"),
+    OfferParameter: ("parameter_id", "value"),  # the precomputed facets
     Shop: ("accepting_orders",),
     Category: ("is_active",),
 }
@@ -171,22 +260,28 @@ def products_of(connection: Connection, shop_ids: Iterable[int], category_ids: I
 
 
 def _after_flush(session, _flush_context) -> None:
-    product_ids, shop_ids, category_ids = set(), set(), set()
-    for obj in chain(session.new, session.dirty, session.deleted):
+    product_ids, shop_ids, category_ids, offer_ids = set(), set(), set(), set()
+    deleted = session.deleted  # still "persistent" during after_flush: `state.deleted` is set afterwards
+    for obj in chain(session.new, session.dirty, deleted):
         names = _WATCHED.get(type(obj))
-        if names is None or not _changed(obj, names):
+        if names is None or not (obj in deleted or _changed(obj, names)):
             continue
         if isinstance(obj, Offer):
             # Both products, when an offer moved from one to another.
             product_ids.update(value for value in inspect(obj).attrs.product_id.history.sum() if value is not None)
             product_ids.add(obj.product_id)
+        elif isinstance(obj, OfferParameter):
+            offer_ids.add(obj.offer_id)
         elif isinstance(obj, Product):
-            if obj not in session.deleted:
+            if obj not in deleted:
                 product_ids.add(obj.id)
         elif isinstance(obj, Shop):
             shop_ids.add(obj.id)
         else:
             category_ids.add(obj.id)
+    if offer_ids - {None}:
+        product_ids.update(session.connection().scalars(
+            select(Offer.product_id).where(Offer.id.in_(sorted(offer_ids - {None})))))
     if product_ids or shop_ids or category_ids:
         connection = session.connection()
         refresh_product_summaries(product_ids | products_of(connection, shop_ids, category_ids), connection)

@@ -17,6 +17,7 @@ from storefront.catalog.cache import LISTS, cached
 from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
 from storefront.domain_errors import NotFound
 from storefront.htmx import is_partial
+from storefront.i18n import current_locale
 from storefront.templating import fill_shared, render_shared
 
 bp = Blueprint("catalog", __name__)
@@ -71,10 +72,11 @@ def _render_list(endpoint: str, path_args: dict, fixed: dict):
 def _results_html(context: dict) -> Markup:
     """The results fragment, rendered once per URL and catalog generation and shared by every visitor.
 
-    It depends only on the URL (the query and the raw filter values it shows) and the catalog's data, so it is
-    cached with the lists; only the CSRF token in its add-to-cart forms is the visitor's own.
+    It depends only on the URL (the query and the raw filter values it shows), the interface's language and the
+    catalog's data, so it is cached with the lists; only the CSRF token in its add-to-cart forms is the
+    visitor's own.
     """
-    key = hashlib.sha256(f"{request.endpoint} {request.full_path}".encode()).hexdigest()
+    key = hashlib.sha256(f"{current_locale()} {request.endpoint} {request.full_path}".encode()).hexdigest()
     return fill_shared(cached(f"html:{key}", [LISTS], lambda: render_shared("catalog/_results.html", **context)))
 
 

@@ -420,5 +420,9 @@ def _after_placement(order: Order, order_link: OrderLink) -> None:
         enqueue_durable(jobs.mail_invoice_to_admins, queue="mail", order_id=order.id)
     for part in order.parts:
         enqueue_durable(jobs.mail_supplier_part, queue="mail", part_id=part.id)
-    stock_changed([item.offer_id for item in order.items])
+    taken: dict[int, int] = {}
+    for item in order.items:
+        if item.offer_id is not None:
+            taken[item.offer_id] = taken.get(item.offer_id, 0) - item.quantity
+    stock_changed(taken)
     webhooks.emit("order.created", webhook_data(order))

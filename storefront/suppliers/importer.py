@@ -59,7 +59,7 @@ from storefront.catalog.models import (
     Shop,
     ShopCategory,
 )
-from storefront.catalog.search_text import search_text_for
+from storefront.catalog.search_text import search_stems_for, search_text_for
 from storefront.catalog.summary import refresh_product_summaries
 from storefront.database import insert_rows, one_of, utcnow
 from storefront.domain_errors import Conflict, DomainError
@@ -316,8 +316,8 @@ def _resolve_products(goods: list[Good], mapping: dict[int, int],
         if resolved[key] is None and first.setdefault(good.name, good) is not good:
             more_models.setdefault(good.name, []).append(good.model)
     created: set[int] = set()
-    rows = ({"name": name, "category_id": mapping[good.category_id], "description": "",
-             "search_text": search_text_for(name, [good.model, *more_models.get(name, ())], "")}
+    rows = (_with_stems({"name": name, "category_id": mapping[good.category_id], "description": "",
+                         "search_text": search_text_for(name, [good.model, *more_models.get(name, ())], "")})
             for name, good in first.items())
     # Inserted in bulk (no RETURNING: with ordered rows SQLite falls back to one INSERT per row, and a COPY has
     # none), then the ids by name. Only names no product had are inserted, so the names find exactly the new rows.
@@ -335,6 +335,11 @@ def _resolve_products(goods: list[Good], mapping: dict[int, int],
     return resolved, created
 
 
+def _with_stems(row: dict) -> dict:
+    row["search_stems"] = search_stems_for(row["search_text"])  # bulk inserts skip the ORM's listener
+    return row
+
+
 def _refresh_search_text(product_ids: set[int]) -> None:
     """Recompute `search_text` (name + every offer's model) for products whose offers changed, where it differs."""
     updates = []
@@ -349,7 +354,7 @@ def _refresh_search_text(product_ids: set[int]) -> None:
         ):
             text = search_text_for(name, models[product_id], description or "")
             if text != current:
-                updates.append({"id": product_id, "search_text": text})
+                updates.append({"id": product_id, "search_text": text, "search_stems": search_stems_for(text)})
     for batch in chunks(updates):
         db.session.execute(update(Product), batch)
 

@@ -161,3 +161,11 @@ def test_price_change_shows_at_once(client, session, catalog):  # noqa: F811
     session.commit()
     invalidate_catalog(product_ids=[catalog.airpods])  # what an import or a stock change does
     assert client.get(f"/api/v1/products/{catalog.airpods}").json["offers"][0]["price"] == "18990.00"
+
+
+def test_product_search_is_stemmed(client, catalog):  # noqa: F811
+    # Issue 20: another form of the word ("смартфоны", plural) finds the "Смартфон …" goods, on both backends.
+    found = client.get("/api/v1/products?q=смартфоны").json
+    assert sorted(item["name"] for item in found["items"]) == [
+        "Смартфон Apple iPhone 15 128GB (чёрный)", "Смартфон Samsung Galaxy S24 256GB (синий)"]
+    assert found["total"] == 2

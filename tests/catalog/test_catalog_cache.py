@@ -101,3 +101,31 @@ def test_a_value_computed_during_an_invalidation_is_never_served(app, session, c
 
     assert cached("race", ["product:42"], compute) == 1
     assert cached("race", ["product:42"], lambda: "fresh") == "fresh"
+
+
+def test_stock_changes_forget_the_lists_only_when_a_list_would_show_them(session, catalog, cache_backend):
+    # Issue 19: an order forgets the pages of the products it took stock from; the lists (shared by every
+    # shopper) only when what they show changed — a summary, or an offer running out or coming back.
+    from sqlalchemy import update
+
+    from storefront.catalog.cache import LISTS
+    from storefront.orders.stock import stock_changed
+
+    def take(offer_id: int, quantity: int) -> None:
+        session.execute(update(Offer).where(Offer.id == offer_id).values(quantity=Offer.quantity - quantity)
+                        .execution_options(synchronize_session=False))
+        stock_changed({offer_id: -quantity})
+        session.commit()
+
+    def galaxy_card():
+        return next(c for c in search_catalog(CatalogQuery()).items if c.id == catalog.galaxy)
+
+    lists = get_cache().counters([LISTS])
+    assert galaxy_card().in_stock and product_page(catalog.galaxy).product.offers[0].quantity == 16
+    take(catalog.galaxy_offer, 1)
+    assert get_cache().counters([LISTS]) == lists  # the lists stay cached...
+    assert product_page(catalog.galaxy).product.offers[0].quantity == 15  # ...its page does not
+    take(catalog.galaxy_offer, 15)  # the last units: the card must say "out of stock" now
+    assert get_cache().counters([LISTS]) != lists
+    assert not galaxy_card().in_stock
+    assert product_page(catalog.galaxy).product.offers[0].quantity == 0

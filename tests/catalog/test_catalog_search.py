@@ -3,8 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
-from storefront.catalog.browsing import list_categories, list_shops, product_page, search_catalog
+from storefront.catalog.browsing import CatalogPage, list_categories, list_shops, product_page, search_catalog
 from storefront.catalog.filters import CatalogQuery
 from storefront.catalog.models import Offer, Product, Shop
 from storefront.catalog.search_text import refresh_search_text, search_text_for
@@ -54,6 +55,10 @@ def test_out_of_stock_product_shows_the_cheapest_offer(session, catalog):
         ("airpods-pro", {"Apple AirPods Pro"}),  # the offer's model
         ("камерой", {"Смартфон Apple iPhone 15 128GB (чёрный)"}),  # the description
         ("bright SCREEN", {"Смартфон Samsung Galaxy S24 256GB (синий)"}),
+        # Stemmed (Snowball, on both backends): other forms of a word find it.
+        ("смартфоны", {"Смартфон Apple iPhone 15 128GB (чёрный)", "Смартфон Samsung Galaxy S24 256GB (синий)"}),
+        ("Смартфонов samsung", {"Смартфон Samsung Galaxy S24 256GB (синий)"}),
+        ("bright screens", {"Смартфон Samsung Galaxy S24 256GB (синий)"}),
         ("100%", {"Кабель 100% медь_x"}),
         ("медь_x", {"Кабель 100% медь_x"}),
         ("%", {"Кабель 100% медь_x"}),  # a literal percent sign, not "anything"
@@ -151,7 +156,56 @@ def test_facets_count_products_for_the_current_category(session, catalog):
         "Память": [("128", 1, False), ("256", 1, False)],  # numbers in numeric order
         "Цвет": [("синий", 1, False), ("чёрный", 1, False)],
     }
-    assert search_catalog(CatalogQuery()).facets == ()  # only within a category
+    # The whole catalog and search results have facets too (issue 20).
+    assert facet_table(search_catalog(CatalogQuery())) == facets
+    assert facet_table(search_catalog(CatalogQuery(q="смартфоны apple"))) == {
+        "Память": [("128", 1, False)], "Цвет": [("чёрный", 1, False)]}
+
+
+def facet_table(page) -> dict:
+    return {facet.name: [(v.value, v.count, v.selected) for v in facet.values] for facet in page.facets}
+
+
+def live_stats(query: CatalogQuery) -> tuple[int, dict]:
+    """The total and facets aggregated from the offers themselves (what the precomputed ones must equal)."""
+    from storefront.catalog.browsing import _conditions, _facets, _products_on_sale
+    from storefront.extensions import db
+
+    on_product, on_offer = _conditions(query)
+    total = db.session.scalar(_products_on_sale(on_product, on_offer, func.count()))
+    return total, facet_table(CatalogPage(query, (), 0, facets=_facets(query)))
+
+
+def test_precomputed_facets_and_totals_follow_every_writer(session, catalog):
+    # Issue 19: category pages and the whole catalog read counts kept by the summary writers; after each kind
+    # of change they still equal a fresh aggregation over the offers.
+    from storefront.catalog.cache import invalidate_catalog
+    from storefront.catalog.models import Category, OfferParameter
+
+    def check(categories=(catalog.phones, catalog.headphones)):
+        session.commit()
+        invalidate_catalog()  # as the staff services do after such changes
+        for query in (CatalogQuery(), *(CatalogQuery(category_id=category_id) for category_id in categories)):
+            page = search_catalog(query)
+            assert (page.total, facet_table(page)) == live_stats(query), query
+
+    check()
+    galaxy = session.get(Product, catalog.galaxy)
+    galaxy.offers[0].parameters[0].value = "зелёный"  # a parameter value edited
+    check()
+    galaxy.extra_categories.append(session.get(Category, catalog.headphones))  # listed in a second category
+    check()
+    session.get(Shop, catalog.shop_a).accepting_orders = False  # a shop paused
+    check()
+    session.get(Shop, catalog.shop_a).accepting_orders = True
+    session.get(Offer, catalog.iphone_offer_b).is_active = False  # an offer withdrawn
+    check()
+    session.get(Product, catalog.airpods).category_id = catalog.phones  # moved to another category
+    check()
+    session.delete(session.scalars(select(OfferParameter).where(OfferParameter.offer_id == catalog.galaxy_offer)).first())
+    check()
+    session.get(Category, catalog.headphones).is_active = False  # a category switched off
+    check([catalog.phones])
 
 
 def test_facets_ignore_their_own_parameter_but_apply_the_others(session, catalog):

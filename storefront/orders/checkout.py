@@ -19,7 +19,7 @@ from storefront import policy
 from storefront.accounts.models import User
 from storefront.accounts.services import get_contact
 from storefront.cart.models import CartItem
-from storefront.cart.services import CartSummary, delivery_fee, get_cart, unavailable_reason
+from storefront.cart.services import CartSummary, cart_count, delivery_fee, get_cart, unavailable_reason
 from storefront.catalog.models import Offer, Product
 from storefront.domain_errors import Conflict, DomainError
 from storefront.extensions import db
@@ -28,6 +28,7 @@ from storefront.orders.locks import lock_cart
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
 from storefront.orders.status import OrderLink, no_link, webhook_data
 from storefront.orders.stock import stock_changed
+from storefront.realtime import events as live
 from storefront.webhooks import services as webhooks
 
 MAX_KEY = 64
@@ -287,3 +288,5 @@ def _after_placement(order: Order, order_link: OrderLink) -> None:
         enqueue_durable(jobs.mail_supplier_part, queue="mail", part_id=part.id)
     stock_changed([item.offer_id for item in order.items])
     webhooks.emit("order.created", webhook_data(order))
+    live.order_changed(order.id, order.user_id)  # the shopper's other tabs: a new row in the list
+    live.cart_changed(order.user_id, cart_count(order.user))  # lines added meanwhile stay in the cart

@@ -23,6 +23,7 @@ from storefront.orders.access import own_order
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
 from storefront.orders.stock import return_stock
+from storefront.realtime import events as live
 from storefront.webhooks import services as webhooks
 
 OrderLink = Callable[[int], str]  # order id → the absolute URL of its page, for e-mails
@@ -160,6 +161,7 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     for part in parts:
         db.session.refresh(part)
     _order_changed(order, current, to, actor, note)
+    live.order_changed(order.id, order.user_id)
     _notify(order, f"Order #{order.id} is {STATUS_LABELS[to].lower()}",
             f"Your order #{order.id} is now {STATUS_LABELS[to].lower()}.", note, order_link)
     return order
@@ -214,6 +216,7 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
         db.session.flush()
         db.session.refresh(order)
         _order_changed(order, previous, S.CANCELLED, actor, "Every supplier cancelled their part.")
+    live.order_changed(order.id, order.user_id)
     _notify(order, f"Order #{order.id}: {part.shop_name} — {label}",
             f"The part of your order #{order.id} from {part.shop_name} is now {label}.", note, order_link)
     return part

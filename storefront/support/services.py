@@ -25,6 +25,7 @@ from storefront.domain_errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db
 from storefront.orders.models import Order
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+from storefront.realtime import events as live
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
 from storefront.support.models import Conversation, Message
 
@@ -134,6 +135,11 @@ def post_message(conversation: Conversation, author: User, body: str | None) -> 
     db.session.flush()
     _publish_after_commit(conversation_channel(current_app, conversation.id), message_payload(message))
     _announce_to_inbox(conversation)
+    # The other side's header badge: the shopper's when staff write, every staff member's when a shopper does.
+    if is_staff(author):
+        live.unread_changed(conversation.shopper_id)
+    else:
+        live.unread_changed(staff=True)
     return message
 
 
@@ -201,9 +207,11 @@ def mark_read(conversation: Conversation, viewer: User, up_to_id: int | None = N
             conversation.staff_read_id = target
             db.session.flush()
             _announce_to_inbox(conversation)
+            live.unread_changed(staff=True)
     elif target > conversation.shopper_read_id:
         conversation.shopper_read_id = target
         db.session.flush()
+        live.unread_changed(conversation.shopper_id)
 
 
 def unread_count(user: User) -> int:

@@ -70,7 +70,7 @@ def _int_arg(name: str) -> int | None:
     return int(raw)
 
 
-def _handshake_session() -> UserSession:
+def handshake_session() -> UserSession:
     """API clients: a bearer access token in `Authorization`; browsers: the session cookie. Either names a live
     server-side session (the same check as pages and API) of a verified user, or the answer is 401."""
     if request.headers.get("Authorization"):
@@ -95,7 +95,7 @@ def check_handshake():
     # CSRF tokens do not cover websockets; the Origin check is what stops another site's page from connecting.
     if not same_origin():
         abort(403)
-    user_session = _handshake_session()
+    user_session = handshake_session()
     user = user_session.user
     conversation_id, after = _int_arg("conversation"), _int_arg("after")
     try:

@@ -416,6 +416,21 @@ def history_for_api(viewer: User, conversation_id: int, after: int = 0, limit: i
     return messages_after(conversation_for(viewer, conversation_id), after, viewer, limit)
 
 
+def act_for_api(staff: User, conversation_id: int, action: str) -> InboxRow:
+    """Assign to me / close / reopen from the API: the pages' rules, answered with the conversation."""
+    _require_verified(staff)
+    conversation = act_on_conversation(staff, conversation_id, action)
+    return _with_unread([conversation], Conversation.staff_read_id)[0]
+
+
+def orders_for_staff(staff: User, conversation_id: int) -> tuple[Conversation, list[Order]]:
+    """A conversation's shopper's recent orders, for staff (the page's aside and the API)."""
+    _require_verified(staff)
+    _require_staff(staff)
+    conversation = conversation_for(staff, conversation_id)
+    return conversation, recent_orders(conversation, staff)
+
+
 def send_for_api(author: User, conversation_id: int, body: str | None) -> Message:
     """Post into a conversation the author may see: the same path (and fan-out) as the pages and sockets."""
     _require_verified(author)

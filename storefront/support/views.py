@@ -14,6 +14,7 @@ from storefront.accounts.models import Role
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.htmx import error_status, is_partial, render_page_or_partial
+from storefront.orders.status import STATUS_LABELS
 from storefront.security import roles_required, verified_required
 from storefront.support import services
 from storefront.support.forms import AskAboutOrderForm, MessageForm
@@ -43,7 +44,7 @@ def support_shell() -> dict:
 def _chat_page(chat: services.ChatView, form: MessageForm, status: int = 200, **extra):
     template = "support/conversation.html" if services.is_staff(current_user) else "support/chat.html"
     html = render_page_or_partial(
-        template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial(), **extra
+        template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial(), labels=STATUS_LABELS, **extra
     )
     return html, status
 
@@ -157,6 +158,18 @@ def reply_conversation(conversation_id: int):
     except DomainError as error:
         _domain_abort(error)
     return _chat_page(chat, form, error_status(422 if form.errors else 200))
+
+
+@bp.get("/conversations/<id:conversation_id>/orders")
+@roles_required(Role.STAFF)
+def show_conversation_orders(conversation_id: int):
+    """The shopper's recent orders with their statuses (the conversation page's aside; refetched on pushes)."""
+    try:
+        conversation, orders = services.orders_for_staff(current_user, conversation_id)
+    except DomainError as error:
+        _domain_abort(error)
+    return render_page_or_partial("support/orders.html", "support/_orders.html", conversation=conversation,
+                                  orders=orders, labels=STATUS_LABELS)
 
 
 def _act(conversation_id: int, action: str):

@@ -23,7 +23,8 @@ RUN pybabel compile -q -d storefront/translations
 RUN mkdir -p instance && chown storefront:storefront instance
 USER storefront
 
-EXPOSE 8000
+# 8000: the web process (this image's command); 8001: the realtime process (compose's `realtime` service).
+EXPOSE 8000 8001
 
 # slim has no curl: ask /healthz (which also checks the database) with the interpreter we already have.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

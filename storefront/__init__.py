@@ -37,6 +37,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     _check_production(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    _trust_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
@@ -53,6 +54,16 @@ def _load_dotenv() -> None:
     except ImportError:  # pragma: no cover - python-dotenv is a runtime requirement
         return
     load_dotenv()
+
+
+def _trust_proxy(app: Flask) -> None:
+    """Behind PROXY_HOPS proxies (compose's nginx routes /ws to the realtime process), take the client's address
+    and scheme from their X-Forwarded-* headers; the Host header is passed through unchanged, not trusted."""
+    hops = app.config.get("PROXY_HOPS") or 0
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def _check_production(app: Flask) -> None:

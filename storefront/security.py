@@ -23,7 +23,7 @@ REMEMBER_COOKIE = "storefront_remember"
 
 
 def client_address() -> str | None:
-    """The address the request came from (no proxy headers are trusted: there is no ProxyFix)."""
+    """The address the request came from (X-Forwarded-For only with PROXY_HOPS set: see create_app)."""
     return request.remote_addr
 
 

@@ -208,6 +208,7 @@ def publish(redis_url: str, prefix: str, sockets: int, rate: float, duration: fl
 
 def run(args) -> dict:
     import gevent
+    import redis  # noqa: F401 - now, not mid-run: the publisher needs it after minutes of opening sockets
 
     prefix = f"storefront:bench-realtime-{os.getpid()}"
     env = {"REDIS_URL": args.redis_url, "SUPPORT_CHANNEL_PREFIX": prefix, "RATELIMIT_STORAGE_URI": "memory://"}

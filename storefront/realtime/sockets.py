@@ -29,7 +29,7 @@ from storefront.extensions import db, sock
 from storefront.orders.models import Order
 from storefront.realtime.events import channel
 from storefront.support.broker import get_broker
-from storefront.support.sockets import handshake_session, same_origin
+from storefront.support.handshake import handshake_session, same_origin
 
 live_bp = Blueprint("live_ws", __name__)
 

@@ -7,8 +7,9 @@ is never upgraded. Frames are JSON: the client sends `{"body": "…"}` (or `{"re
 marker); the server sends stored messages `{id, conversation_id, author, body, created_at}`, `{"error": code,
 "message": …}` for a refused frame, and in inbox mode `{"type": "inbox", "conversation_id": …}`.
 
-Each socket holds one thread (its handler, blocked in `receive`); live frames are written by whichever thread
-publishes (in-process) or by the Redis listener thread, serialised per socket by a lock.
+Each socket's handler blocks in `receive`: a greenlet in the realtime process (`realtime.py`, gevent), a thread
+under the threaded server (`make run`, tests). Live frames are written by whichever thread publishes (in-process)
+or by the Redis listener, serialised per socket by a lock.
 """
 
 from __future__ import annotations

@@ -38,12 +38,12 @@ worker: $(VENV)/.runtime
 
 ## translations: compile the catalogs (storefront/translations/*/LC_MESSAGES/messages.po → .mo)
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile -q -d storefront/translations
+	$(BIN)/pybabel -q compile -d storefront/translations
 
 ## messages: collect every marked string from the code and templates into the catalogs (then translate the .po)
 messages: $(VENV)/.runtime
-	$(BIN)/pybabel extract -q -F babel.cfg -k lazy_gettext -k _l --no-location -o storefront/translations/messages.pot .
-	$(BIN)/pybabel update -q --no-location --width 120 -i storefront/translations/messages.pot -d storefront/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --no-location -o storefront/translations/messages.pot .
+	$(BIN)/pybabel -q update --no-location --width 120 -i storefront/translations/messages.pot -d storefront/translations
 
 clean:
 	rm -rf $(VENV) instance/storefront.db* instance/.demo-seeded instance/mail

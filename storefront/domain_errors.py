@@ -14,6 +14,7 @@ class DomainError(Exception):
     code = "invalid"
 
     def __init__(self, message: str, *, field: str | None = None, status: int | None = None, code: str | None = None):
+        message = str(message)  # a lazy (translatable) message is read now, in the language of this request
         super().__init__(message)
         self.message = message
         self.field = field

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField
 from wtforms.validators import StopValidation
@@ -28,7 +29,7 @@ def _no_nul(_form: FlaskForm, field: Field) -> None:
 
 def _fits_a_column(_form: FlaskForm, field: Field) -> None:
     if isinstance(field.data, int) and abs(field.data) > INTEGER_LIMIT:
-        raise StopValidation(f"Enter a number up to {INTEGER_LIMIT}.")
+        raise StopValidation(_("Enter a number up to %(limit)s.", limit=INTEGER_LIMIT))
 
 
 class Form(FlaskForm):

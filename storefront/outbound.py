@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urljoin, urlsplit
 
+from flask_babel import gettext as _
+
 from storefront.domain_errors import DomainError
 
 MAX_URL_LENGTH = 1000
@@ -68,22 +70,22 @@ def check_url(url: str) -> Target:
     """Parse and check the URL's form (no network): http(s), a host, no user:password@."""
     url = (url or "").strip()
     if not url:
-        raise FetchError("Give the URL.", field="url")
+        raise FetchError(_("Give the URL."), field="url")
     if len(url) > MAX_URL_LENGTH:
         raise FetchError(f"The URL is longer than {MAX_URL_LENGTH} characters.", field="url")
     if any(ord(ch) < 33 for ch in url):
-        raise FetchError("The URL contains spaces or control characters.", field="url")
+        raise FetchError(_("The URL contains spaces or control characters."), field="url")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise FetchError("The URL is not valid.", field="url") from None
+        raise FetchError(_("The URL is not valid."), field="url") from None
     if parts.scheme not in ("http", "https"):
-        raise FetchError("Only http:// and https:// URLs can be used.", field="url")
+        raise FetchError(_("Only http:// and https:// URLs can be used."), field="url")
     if not parts.hostname:
-        raise FetchError("The URL has no host name.", field="url")
+        raise FetchError(_("The URL has no host name."), field="url")
     if parts.username is not None or parts.password is not None:
-        raise FetchError("Put no user name or password in the URL.", field="url")
+        raise FetchError(_("Put no user name or password in the URL."), field="url")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -181,7 +183,7 @@ def _read_body(response: http.client.HTTPResponse, max_bytes: int, deadline: flo
     chunks, size = [], 0
     while size < max_bytes or not truncate:
         if time.monotonic() > deadline:
-            raise FetchTimeout("The server took too long to send the file.")
+            raise FetchTimeout(_("The server took too long to send the file."))
         chunk = response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK)
         if not chunk:
             break
@@ -281,7 +283,7 @@ class Client:
                     check_answer(Response(response.status, response.reason, response.msg, b""))
                 content = _read_body(response, max_bytes, deadline, truncate)
             except TimeoutError:
-                raise FetchTimeout("The server took too long to answer.") from None
+                raise FetchTimeout(_("The server took too long to answer.")) from None
             except ssl.SSLError as exc:
                 raise FetchError(f"The secure connection failed: {exc.reason or exc}.") from None
             except (OSError, http.client.HTTPException) as exc:

@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from storefront.accounts.models import Role, User
 from storefront.domain_errors import Forbidden
 
@@ -39,7 +42,7 @@ class _Owned(Protocol):
 
 P = TypeVar("P", bound=_HasShop)
 
-UNVERIFIED_MESSAGE = "Confirm your e-mail address first: we have sent you a link (you can ask for a new one)."
+UNVERIFIED_MESSAGE = _l("Confirm your e-mail address first: we have sent you a link (you can ask for a new one).")
 
 
 # --- who the actor is ------------------------------------------------------------------------------------------
@@ -50,10 +53,10 @@ def is_staff(user: User | None) -> bool:
     return user is not None and user.role is Role.STAFF and bool(user.is_active)
 
 
-def require_staff(user: User | None, message: str = "Only staff can do that.") -> None:
+def require_staff(user: User | None, message: str | None = None) -> None:
     """The one staff check every service uses (role and is_active); Forbidden otherwise."""
     if not is_staff(user):
-        raise Forbidden(message)
+        raise Forbidden(message or _("Only staff can do that."))
 
 
 def is_verified(user: User | None) -> bool:
@@ -87,7 +90,7 @@ def require_part_actor(user: User | None, part: _HasShop) -> None:
     if is_staff(user):
         return
     if not owns_shop(user, part.shop_id):
-        raise Forbidden("You can only change the parts of orders that your shop fulfils.")
+        raise Forbidden(_("You can only change the parts of orders that your shop fulfils."))
     require_verified(user)
 
 

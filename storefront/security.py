@@ -11,12 +11,15 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from storefront.accounts import sessions
 from storefront.accounts.models import Role, User, UserSession
 from storefront.extensions import db, login_manager
 from storefront.htmx import is_partial
+from storefront.i18n import N_, adopt_profile_choice
+from storefront.i18n import SESSION_KEY as LOCALE_KEY
 
 # Not Flask-Login's own remember cookie (it would carry a fixed id forever): ours names a session and rotates.
 REMEMBER_COOKIE = "storefront_remember"
@@ -58,6 +61,7 @@ def load_remembered(req) -> User | None:
     session["_fresh"] = False  # restored, not typed: views that need a fresh log-in can still ask for one
     g.user_session = restored.row
     g.remember_cookie = restored.remember_token
+    adopt_profile_choice(restored.row.user.locale)
     return restored.row.user
 
 
@@ -76,6 +80,7 @@ def sign_in(user: User, *, remember: bool = False) -> UserSession:
     session.pop(csrf_field, None)
     g.pop(csrf_field, None)
     login_user(user)
+    adopt_profile_choice(user.locale)  # the language chosen on another device follows the account
     session["_user_id"] = new.key  # Flask-Login stored get_id(); the session key is what the cookie carries
     g.user_session = new.row
     g.remember_cookie = new.remember_token or ""
@@ -86,7 +91,10 @@ def sign_out() -> None:
     """End this browser's server-side session and forget its cookies (the caller commits)."""
     sessions.revoke_by_key(session.get("_user_id"))
     logout_user()
+    locale = session.get(LOCALE_KEY)
     session.clear()  # the CSRF token goes with the session
+    if locale:
+        session[LOCALE_KEY] = locale  # the browser keeps speaking the language it chose
     g.pop("user_session", None)
     g.remember_cookie = ""
 
@@ -147,5 +155,7 @@ def verified_required(view: Callable) -> Callable:
 def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = N_("Please log in to access this page.")  # translated when flashed
+    login_manager.localize_callback = gettext
     login_manager.session_protection = "basic"
     app.after_request(_write_remember_cookie)

@@ -6,8 +6,14 @@ import hashlib
 import hmac
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel import dates as babel_dates
+from babel.numbers import format_decimal
 from flask import Flask, current_app, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -15,36 +21,67 @@ CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€"}
 
 
 def format_money(value: Decimal | int | None) -> str:
+    """`{{ price|money }}` in the interface's language: "1 990 ₽" / "₽1,990"; kopecks only when there are some.
+
+    Babel's number format and sign position for the locale; the sign itself is the shop's ("₽" in English
+    too, where Babel would write "RUB").
+    """
     if value is None:
         return ""
+    locale = _locale()
     amount = Decimal(value).quantize(Decimal("0.01"))
-    whole, _, cents = f"{amount:,.2f}".partition(".")
-    text = whole.replace(",", "\u202f") + ("" if cents == "00" else f",{cents}")
+    number = format_decimal(amount, format="#,##0" if amount == amount.to_integral() else "#,##0.00", locale=locale)
     currency = current_app.config["STOREFRONT_CURRENCY"]
-    return f"{text}\u00a0{CURRENCY_SIGNS.get(currency, currency)}"
+    sign = CURRENCY_SIGNS.get(currency, currency)
+    if locale.currency_formats["standard"].pattern.startswith("¤"):
+        return f"{sign}{number}"
+    return f"{number}\u00a0{sign}"
 
 
-# The shop's ways to show a moment, Russian style (day first); times are UTC, as the pages say.
+# The shop's ways to show a moment (Babel patterns: day first in every language), in the shop's timezone.
 DATETIME_FORMATS = {
-    "minutes": "%d.%m.%Y %H:%M",
-    "seconds": "%d.%m.%Y %H:%M:%S",
-    "date": "%d.%m.%Y",
-    "time": "%H:%M:%S",
+    "minutes": "dd.MM.yyyy HH:mm",
+    "seconds": "dd.MM.yyyy HH:mm:ss",
+    "date": "dd.MM.yyyy",
+    "time": "HH:mm:ss",
 }
 
 
 def format_datetime(value: datetime | date | None, style: str = "minutes") -> str:
-    """`{{ order.created_at|datetime }}` → "03.12.2026 09:41"; styles above; None (never happened) → ""."""
+    """`{{ order.created_at|datetime }}` → "03.12.2026 12:41" (Moscow time for 09:41 UTC); styles above.
+
+    Aware or naive-UTC moments are shown in `STOREFRONT_TIMEZONE` (Europe/Moscow by default); dates as they are;
+    None (never happened) → "".
+    """
     if value is None:
         return ""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime(DATETIME_FORMATS[style])
+    pattern = DATETIME_FORMATS[style]
+    if not isinstance(value, datetime):
+        return babel_dates.format_date(value, pattern, locale=_locale())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # the database keeps UTC
+    return babel_dates.format_datetime(value, pattern, tzinfo=shop_timezone(), locale=_locale())
+
+
+def shop_timezone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["STOREFRONT_TIMEZONE"]) if current_app else ZoneInfo("Europe/Moscow")
+
+
+def timezone_name() -> str:
+    """The shop's zone for pages to say ("Moscow time"), in the interface's language."""
+    city = babel_dates.get_timezone_location(shop_timezone(), locale=_locale(), return_city=True)
+    return _("%(city)s time", city=city)
+
+
+def _locale() -> Locale:
+    locale = get_locale() if current_app else None
+    return locale or Locale.parse(current_app.config["STOREFRONT_LOCALE"] if current_app else "ru")
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.globals["timezone_name"] = timezone_name
 
     @app.context_processor
     def shell_context() -> dict:

@@ -138,6 +138,7 @@ def app(database_url, tmp_path):
         g.pop("_login_user", None)
         g.pop("user_session", None)  # the server-side session security.py found for the previous request
         g.pop(app.config["WTF_CSRF_FIELD_NAME"], None)
+        g.pop("_flask_babel", None)  # Flask-Babel caches the locale and timezone per request in `g`
 
     yield app
     with app.app_context():

@@ -1,6 +1,14 @@
 """The interface speaks Russian first: the shop's locale by default, English on request or by choice."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
+
+from storefront.accounts.models import User
+from storefront.extensions import db
+from tests.factories import PASSWORD, OrderEventFactory, OrderFactory, UserFactory
+from tests.orders.order_helpers import login
 
 
 @pytest.fixture
@@ -19,3 +27,80 @@ def test_accept_language_en_gives_the_english_interface(russian_app):
     page = russian_app.test_client().get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
     assert '<html lang="en"' in page
     assert "Корзина" not in page and "Cart" in page
+
+
+def test_the_switcher_keeps_the_choice_in_the_session_without_javascript(russian_app):
+    client = russian_app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/language"' in page and 'value="en"' in page
+    response = client.post("/language", data={"locale": "en", "next": "/cart"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/cart")
+    page = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<html lang="en"' in page and "Cart" in page  # the choice beats Accept-Language
+    assert client.post("/language", data={"locale": "de"}).status_code == 302  # unknown: refused, nothing kept
+    assert '<html lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_switcher_refuses_a_post_without_the_csrf_token(csrf_app):
+    assert csrf_app.test_client().post("/language", data={"locale": "en"}).status_code == 400
+
+
+def test_the_choice_is_kept_in_the_profile_and_follows_the_account_to_another_device(russian_app, session):
+    user = UserFactory(email="maria@example.com")
+    db.session.commit()
+    laptop = russian_app.test_client()
+    login(laptop, user)
+    laptop.post("/language", data={"locale": "en", "next": "/"})
+    assert db.session.get(User, user.id).locale == "en"
+
+    phone = russian_app.test_client()
+    assert '<html lang="ru"' in phone.get("/login").get_data(as_text=True)
+    response = phone.post("/login", data={"email": "maria@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    assert '<html lang="en"' in phone.get("/").get_data(as_text=True)
+    phone.post("/logout")
+    assert '<html lang="en"' in phone.get("/").get_data(as_text=True)  # the browser keeps its language
+
+
+def test_a_flash_and_a_form_error_in_russian(russian_app):
+    client = russian_app.test_client()
+    page = client.post("/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert "Введите адрес электронной почты." in page
+    client.get("/orders/")  # needs a log-in: Flask-Login's flash
+    assert "Войдите, чтобы открыть эту страницу." in client.get("/login").get_data(as_text=True)
+
+
+def test_an_api_error_message_follows_accept_language_and_its_code_stays_english(app):
+    english = app.test_client().get("/api/v1/orders").get_json()
+    russian = app.test_client().get("/api/v1/orders", headers={"Accept-Language": "ru"}).get_json()
+    assert english["code"] == russian["code"] == "unauthorized"
+    assert english["message"].startswith("Send an access token")
+    assert russian["message"].startswith("Отправьте токен доступа")
+
+
+@pytest.mark.parametrize(("count", "words"), [(1, "1 товар"), (2, "2 товара"), (5, "5 товаров"), (21, "21 товар")])
+def test_plural_forms(russian_app, count, words):
+    from flask_babel import force_locale, ngettext
+
+    with force_locale("ru"):
+        assert ngettext("%(num)d product", "%(num)d products", count) == words
+
+
+def test_times_are_shown_in_moscow_time_and_money_the_russian_way(russian_app, session):
+    user = UserFactory()
+    order = OrderFactory(user=user, created_at=datetime(2026, 12, 3, 9, 41, tzinfo=UTC), total=Decimal("1990.00"))
+    OrderEventFactory(order=order, from_status="new", to_status="cancelled")
+    db.session.commit()
+    client = russian_app.test_client()
+    login(client, user)
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "03.12.2026 12:41" in page and "Москва" in page
+    assert "Новый → <strong>Отменён</strong>" in page
+    assert "1\u00a0990\u00a0₽" in page
+
+
+def test_money_in_english(app):
+    from storefront.templating import format_money
+
+    assert format_money(Decimal("69500")) == "₽69,500"
+    assert format_money(Decimal("1990.50")) == "₽1,990.50"

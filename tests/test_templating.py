@@ -1,4 +1,5 @@
-"""The `|datetime` filter: the one way templates show a moment (day first, UTC), and no hand-written strftime."""
+"""The `|datetime` filter: the one way templates show a moment (day first, in the shop's timezone: Moscow), and no
+hand-written strftime."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -12,28 +13,31 @@ MOMENT = datetime(2026, 12, 3, 9, 41, 7, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("style", "expected"), [
-    ("minutes", "03.12.2026 09:41"), ("seconds", "03.12.2026 09:41:07"), ("date", "03.12.2026"),
-    ("time", "09:41:07"),
+    ("minutes", "03.12.2026 12:41"), ("seconds", "03.12.2026 12:41:07"), ("date", "03.12.2026"),
+    ("time", "12:41:07"),
 ])
-def test_styles(style, expected):
+def test_styles(app, style, expected):
     assert format_datetime(MOMENT, style) == expected
 
 
-def test_none_is_empty_and_other_zones_are_shown_in_utc():
+def test_none_is_empty_and_every_zone_is_shown_in_the_shops(app):
     assert format_datetime(None) == ""
-    moscow = MOMENT.astimezone(timezone(timedelta(hours=3)))
-    assert format_datetime(moscow) == "03.12.2026 09:41"
+    tokyo = MOMENT.astimezone(timezone(timedelta(hours=9)))
+    assert format_datetime(tokyo) == "03.12.2026 12:41"
+    assert format_datetime(MOMENT.replace(tzinfo=None)) == "03.12.2026 12:41"  # naive: UTC, as the database keeps
     assert format_datetime(date(2026, 1, 2), "date") == "02.01.2026"
+    app.config["STOREFRONT_TIMEZONE"] = "Asia/Yekaterinburg"
+    assert format_datetime(MOMENT) == "03.12.2026 14:41"
 
 
-def test_an_unknown_style_is_a_programming_error():
+def test_an_unknown_style_is_a_programming_error(app):
     with pytest.raises(KeyError):
         format_datetime(MOMENT, "%Y")
 
 
 def test_templates_use_the_filter(app):
     rendered = app.jinja_env.from_string("{{ when|datetime }} / {{ when|datetime('date') }} / {{ none|datetime }}.")
-    assert rendered.render(when=MOMENT, none=None) == "03.12.2026 09:41 / 03.12.2026 / ."
+    assert rendered.render(when=MOMENT, none=None) == "03.12.2026 12:41 / 03.12.2026 / ."
     written_by_hand = [str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html")
                        if "strftime" in path.read_text(encoding="utf-8")]
     assert written_by_hand == []

@@ -57,14 +57,21 @@
     };
   }
 
-  function two(n) {
-    return (n < 10 ? "0" : "") + n;
+  // Words and the shop's timezone come from the chat's data- attributes, in the page's language.
+  function text(name, fallback) {
+    var chat = document.getElementById("support-chat");
+    return (chat && chat.dataset[name]) || fallback;
   }
 
   function formatTime(iso) {
-    var d = new Date(iso);
-    return two(d.getUTCDate()) + "." + two(d.getUTCMonth() + 1) + "." + d.getUTCFullYear() + " " +
-      two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " UTC";
+    var zone = text("timezone", "UTC");
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23",
+    }).formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.day + "." + parts.month + "." + parts.year + " " + parts.hour + ":" + parts.minute +
+      " (" + text("timezoneName", zone) + ")";
   }
 
   function messageItem(message) {
@@ -76,7 +83,7 @@
     var meta = document.createElement("p");
     meta.className = "chat-meta";
     var name = document.createElement("strong");
-    name.textContent = message.author ? message.author.name : "Former user";
+    name.textContent = message.author ? message.author.name : text("textFormerUser", "Former user");
     var time = document.createElement("time");
     time.dateTime = message.created_at;
     time.textContent = formatTime(message.created_at);
@@ -128,14 +135,14 @@
 
     link = keepConnected(root.dataset.socketPath, highestId, function (data) {
       if (data.error) {
-        status(data.message || "The message was not sent.");
+        status(data.message || text("textNotSent", "The message was not sent."));
         var box = document.getElementById("chat-body");
         if (box && !box.value) box.value = lastSent; // give the text back so nothing typed is lost
         return;
       }
       if (data.id) append(data);
     }, function (state) {
-      status(state === "open" ? "" : "Reconnecting…");
+      status(state === "open" ? "" : text("textReconnecting", "Reconnecting…"));
       var current = document.getElementById("support-chat");
       if (current) current.dataset.socket = state; // styling and tests can tell whether it is live
     });

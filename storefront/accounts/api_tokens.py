@@ -20,6 +20,8 @@ from typing import Any
 
 import jwt
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, or_, select, update
 
 from storefront.accounts import sessions
@@ -33,7 +35,7 @@ ACCESS = "access"
 REFRESH = "refresh"
 REQUIRED_CLAIMS = ["sub", "type", "jti", "iat", "exp", "sv", "sid"]
 LEEWAY = timedelta(seconds=5)  # clock skew between web processes
-REUSED_MESSAGE = "This refresh token was already used; every token of this log-in is now revoked."
+REUSED_MESSAGE = _l("This refresh token was already used; every token of this log-in is now revoked.")
 
 
 class TokenError(DomainError):
@@ -86,19 +88,19 @@ def _encode(user: User, kind: str, ttl: int, now: datetime, **extra: Any) -> tup
 
 def _decode(token: str, kind: str) -> dict[str, Any]:
     if not isinstance(token, str) or not token or len(token) > 4096:
-        raise TokenError("The token is missing or malformed.")
+        raise TokenError(_("The token is missing or malformed."))
     try:
         claims = jwt.decode(
             token, signing_key(), algorithms=[ALGORITHM], leeway=LEEWAY, options={"require": REQUIRED_CLAIMS}
         )
     except jwt.ExpiredSignatureError as exc:
-        raise TokenExpired("The token has expired.") from exc
+        raise TokenExpired(_("The token has expired.")) from exc
     except jwt.PyJWTError as exc:
-        raise TokenError("The token is not valid.") from exc
+        raise TokenError(_("The token is not valid.")) from exc
     if claims.get("type") != kind:
-        raise TokenError(f"This is not an {kind} token." if kind == ACCESS else f"This is not a {kind} token.")
+        raise TokenError(_("This is not an access token.") if kind == ACCESS else _("This is not a refresh token."))
     if not str(claims["sub"]).isdigit() or not isinstance(claims["sv"], int) or not isinstance(claims["sid"], int):
-        raise TokenError("The token is not valid.")
+        raise TokenError(_("The token is not valid."))
     return claims
 
 
@@ -107,7 +109,7 @@ def _session_for(claims: dict[str, Any]) -> UserSession:
     row = sessions.find_live(session_id=claims["sid"])
     if row is None or row.user_id != int(claims["sub"]) or row.user.session_version != claims["sv"]:
         # Logged out, signed out everywhere, disabled, deleted, or the password changed since it was issued.
-        raise TokenError("The token is no longer valid; log in again.")
+        raise TokenError(_("The token is no longer valid; log in again."))
     return row
 
 
@@ -174,13 +176,13 @@ def rotate_refresh(token: str) -> TokenPair:
     claims = _decode(token, REFRESH)
     row = db.session.scalar(select(RefreshToken).where(RefreshToken.jti == claims["jti"]))
     if row is None or row.user_id != int(claims["sub"]):
-        raise TokenError("This refresh token is not known; log in again.")
+        raise TokenError(_("This refresh token is not known; log in again."))
     if row.revoked_at is not None:
         _revoke_family(row.family)
         sessions.revoke_by_id(claims["sid"])  # someone else holds a copy: the whole log-in ends
         raise RefreshTokenReused(REUSED_MESSAGE)
     if row.expires_at <= utcnow():
-        raise TokenExpired("The refresh token has expired; log in again.")
+        raise TokenExpired(_("The refresh token has expired; log in again."))
     session = _session_for(claims)
     user = session.user
     # Claim the token only if it is still unrevoked: of two concurrent refreshes with it, exactly one wins.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -36,53 +37,53 @@ class AccountsForm(Form):
         return valid
 
 
-EMAIL = [DataRequired("Enter your e-mail address."), Length(max=MAX_EMAIL)]
-NEW_PASSWORD = [DataRequired("Choose a password."), Length(max=MAX_PASSWORD)]
+EMAIL = [DataRequired(_l("Enter your e-mail address.")), Length(max=MAX_EMAIL)]
+NEW_PASSWORD = [DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD)]
 
 
 class RegisterForm(AccountsForm):
-    name = StringField("Your name", [DataRequired("Enter your name."), Length(max=MAX_NAME)])
-    email = EmailField("E-mail", EMAIL)
-    password = PasswordField("Password", NEW_PASSWORD)
+    name = StringField(_l("Your name"), [DataRequired(_l("Enter your name.")), Length(max=MAX_NAME)])
+    email = EmailField(_l("E-mail"), EMAIL)
+    password = PasswordField(_l("Password"), NEW_PASSWORD)
     confirm = PasswordField(
-        "Repeat the password", [DataRequired("Repeat the password."), EqualTo("password", "The passwords differ.")]
+        _l("Repeat the password"), [DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The passwords differ."))]
     )
     account_type = RadioField(
-        "Account type",
-        choices=[("shopper", "Shopper — I buy goods"), ("supplier", "Supplier — I sell goods")],
+        _l("Account type"),
+        choices=[("shopper", _l("Shopper — I buy goods")), ("supplier", _l("Supplier — I sell goods"))],
         default="shopper",
-        validators=[InputRequired("Choose an account type.")],
+        validators=[InputRequired(_l("Choose an account type."))],
     )
-    shop_name = StringField("Shop name (suppliers)", [Optional(), Length(max=MAX_SHOP_NAME)])
+    shop_name = StringField(_l("Shop name (suppliers)"), [Optional(), Length(max=MAX_SHOP_NAME)])
 
 
 class LoginForm(AccountsForm):
-    email = EmailField("E-mail", EMAIL)
-    password = PasswordField("Password", [DataRequired("Enter your password."), Length(max=MAX_PASSWORD * 8)])
-    remember = BooleanField("Remember me on this device")
+    email = EmailField(_l("E-mail"), EMAIL)
+    password = PasswordField(_l("Password"), [DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD * 8)])
+    remember = BooleanField(_l("Remember me on this device"))
     next = HiddenField()
 
 
 class EmailForm(AccountsForm):
-    email = EmailField("E-mail", EMAIL)
+    email = EmailField(_l("E-mail"), EMAIL)
 
 
 class NewPasswordForm(AccountsForm):
-    password = PasswordField("New password", NEW_PASSWORD)
-    confirm = PasswordField("Repeat the new password", [EqualTo("password", "The passwords differ.")])
+    password = PasswordField(_l("New password"), NEW_PASSWORD)
+    confirm = PasswordField(_l("Repeat the new password"), [EqualTo("password", _l("The passwords differ."))])
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current_password = PasswordField("Current password", [DataRequired("Enter your current password.")])
+    current_password = PasswordField(_l("Current password"), [DataRequired(_l("Enter your current password."))])
 
 
 class ProfileForm(AccountsForm):
-    name = StringField("Your name", [DataRequired("Enter your name."), Length(max=MAX_NAME)])
+    name = StringField(_l("Your name"), [DataRequired(_l("Enter your name.")), Length(max=MAX_NAME)])
 
 
 class ChangeEmailForm(AccountsForm):
-    email = EmailField("New e-mail", EMAIL)
-    password = PasswordField("Current password", [DataRequired("Enter your current password.")])
+    email = EmailField(_l("New e-mail"), EMAIL)
+    password = PasswordField(_l("Current password"), [DataRequired(_l("Enter your current password."))])
 
 
 class ConfirmForm(AccountsForm):
@@ -90,13 +91,13 @@ class ConfirmForm(AccountsForm):
 
 
 class ContactForm(AccountsForm):
-    recipient = StringField("Recipient", [Length(max=120)])
-    city = StringField("City", [DataRequired("Enter the city."), Length(max=100)])
-    street = StringField("Street", [DataRequired("Enter the street."), Length(max=150)])
-    house = StringField("House", [Length(max=20)])
-    building = StringField("Building", [Length(max=20)])
-    apartment = StringField("Apartment", [Length(max=20)])
-    phone = StringField("Phone", [DataRequired("Enter a phone number."), Length(max=32)])
+    recipient = StringField(_l("Recipient"), [Length(max=120)])
+    city = StringField(_l("City"), [DataRequired(_l("Enter the city.")), Length(max=100)])
+    street = StringField(_l("Street"), [DataRequired(_l("Enter the street.")), Length(max=150)])
+    house = StringField(_l("House"), [Length(max=20)])
+    building = StringField(_l("Building"), [Length(max=20)])
+    apartment = StringField(_l("Apartment"), [Length(max=20)])
+    phone = StringField(_l("Phone"), [DataRequired(_l("Enter a phone number.")), Length(max=32)])
 
     def to_data(self) -> ContactData:
         return ContactData(
@@ -104,3 +105,10 @@ class ContactForm(AccountsForm):
             house=self.house.data or "", building=self.building.data or "", apartment=self.apartment.data or "",
             phone=self.phone.data or "",
         )
+
+
+class LanguageForm(Form):
+    """The header's language switcher: one button per language, so it works without JavaScript."""
+
+    locale = StringField(validators=[DataRequired()])
+    next = HiddenField()

@@ -6,6 +6,7 @@ demotes, disables or deletes themself (someone must be left to run the shop). Se
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
 from storefront import policy
@@ -27,7 +28,7 @@ MAX_QUERY = 200
 
 
 def _require_staff(actor: User) -> None:
-    policy.require_staff(actor, "Only staff can manage accounts.")
+    policy.require_staff(actor, _("Only staff can manage accounts."))
 
 
 def list_users(
@@ -61,7 +62,7 @@ def get_user(actor: User, user_id: int) -> User:
     _require_staff(actor)
     user = db.session.get(User, user_id)
     if user is None:
-        raise UserNotFound("No such user.")
+        raise UserNotFound(_("No such user."))
     return user
 
 
@@ -78,14 +79,14 @@ def update_user(
     user = get_user(actor, user_id)
     if user.id == actor.id:
         if role is not None and role is not Role.STAFF:
-            raise CannotChangeSelf("You cannot demote your own account.", field="role")
+            raise CannotChangeSelf(_("You cannot demote your own account."), field="role")
         if is_active is False:
-            raise CannotChangeSelf("You cannot disable your own account.", field="is_active")
+            raise CannotChangeSelf(_("You cannot disable your own account."), field="is_active")
     if name is not None:
         user.name = clean_name(name)
     if role is not None and role is not user.role:
         if role is Role.SUPPLIER and user.shop_id is None:
-            raise InvalidInput("A supplier account needs a shop; create it from the supplier's registration.",
+            raise InvalidInput(_("A supplier account needs a shop; create it from the supplier's registration."),
                                field="role")
         record(actor, "user.role_changed", "user", user.id, {"email": user.email, "from": user.role.value,
                                                              "to": role.value})
@@ -110,9 +111,9 @@ def delete_user(actor: User, user_id: int) -> None:
 
     user = get_user(actor, user_id)
     if user.id == actor.id:
-        raise CannotChangeSelf("You cannot delete your own account.")
+        raise CannotChangeSelf(_("You cannot delete your own account."))
     if db.session.scalar(select(exists().where(Order.user_id == user.id))):
-        raise UserHasOrders("This account has orders, which are kept as records; disable the account instead.")
+        raise UserHasOrders(_("This account has orders, which are kept as records; disable the account instead."))
     record(actor, "user.deleted", "user", user.id, {"email": user.email, "role": user.role.value})
     delete_accounts([user.id])
     db.session.expunge(user)

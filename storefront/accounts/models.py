@@ -42,6 +42,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped on password reset, deactivation or "log out everywhere": sessions carrying an older value end.
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="SET NULL"), index=True)
+    # The interface language the user chose ("ru", "en"); None: the browser's Accept-Language decides.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     shop = relationship("Shop", back_populates="owners")
     contacts = relationship("Contact", back_populates="user", cascade="all, delete-orphan", passive_deletes=True)

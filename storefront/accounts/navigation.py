@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from storefront.accounts.models import Role
+from storefront.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -18,9 +19,9 @@ class Section:
 # The one place that knows the sections' addresses. Plain paths because those features are not built yet;
 # switch each to url_for() once its endpoint exists. Support is the header's launcher (it carries the unread badge).
 SECTIONS: tuple[Section, ...] = (
-    Section("Orders", "/orders/", frozenset({Role.SHOPPER})),
-    Section("Supplier portal", "/supplier/", frozenset({Role.SUPPLIER})),
-    Section("Back-office", "/staff/", frozenset({Role.STAFF})),
+    Section(N_("Orders"), "/orders/", frozenset({Role.SHOPPER})),
+    Section(N_("Supplier portal"), "/supplier/", frozenset({Role.SUPPLIER})),
+    Section(N_("Back-office"), "/staff/", frozenset({Role.STAFF})),
 )
 
 

@@ -17,6 +17,9 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -51,8 +54,8 @@ MAX_SHOP_NAME = 200
 MAX_CONTACTS = 20
 SELF_SERVICE_ROLES = (Role.SHOPPER, Role.SUPPLIER)  # staff accounts are made by staff or `flask create-staff`
 
-BAD_CREDENTIALS = "Wrong e-mail or password."
-TOKEN_USED = "This link has already been used."
+BAD_CREDENTIALS = _l("Wrong e-mail or password.")
+TOKEN_USED = _l("This link has already been used.")
 
 
 # --- input rules -----------------------------------------------------------------------------------------
@@ -62,13 +65,14 @@ def normalise_email(raw: str) -> str:
     """The address as stored: validated, trimmed and lower-cased (the same address in any case is one person)."""
     raw = (raw or "").strip()
     if not raw:
-        raise InvalidEmail("Enter your e-mail address.", field="email")
+        raise InvalidEmail(_("Enter your e-mail address."), field="email")
     if len(raw) > MAX_EMAIL:
-        raise InvalidEmail(f"An e-mail address has at most {MAX_EMAIL} characters.", field="email")
+        raise InvalidEmail(_("An e-mail address has at most %(count)s characters.", count=MAX_EMAIL), field="email")
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidEmail(f"Enter a valid e-mail address, like name@example.com ({exc}).", field="email") from exc
+        raise InvalidEmail(_("Enter a valid e-mail address, like name@example.com (%(reason)s).", reason=exc),
+                           field="email") from exc
     return result.normalized.lower()
 
 
@@ -82,15 +86,15 @@ def _common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
     """Why this password is refused, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD:
-        return f"Use at least {MIN_PASSWORD} characters."
+        return _("Use at least %(count)s characters.", count=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        return f"Use at most {MAX_PASSWORD} characters."
+        return _("Use at most %(count)s characters.", count=MAX_PASSWORD)
     lowered = password.strip().lower()
     if lowered in _common_passwords() or len(set(lowered)) < 3:
-        return "This password is too common and easy to guess; choose another."
+        return _("This password is too common and easy to guess; choose another.")
     personal = {email.strip().lower(), email.strip().lower().split("@")[0], name.strip().lower()} - {""}
     if lowered in personal:
-        return "Your password must not be your e-mail address or your name."
+        return _("Your password must not be your e-mail address or your name.")
     return None
 
 
@@ -103,9 +107,9 @@ def check_password_strength(password: str, *, email: str = "", name: str = "", f
 def clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Enter your name.", field="name")
+        raise InvalidInput(_("Enter your name."), field="name")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"A name has at most {MAX_NAME} characters.", field="name")
+        raise InvalidInput(_("A name has at most %(count)s characters.", count=MAX_NAME), field="name")
     return name
 
 
@@ -119,7 +123,7 @@ def email_taken(email: str) -> bool:
 
 def _ensure_email_free(email: str) -> None:
     if email_taken(email):
-        raise EmailTaken("An account with this e-mail already exists. Log in, or reset your password.", field="email")
+        raise EmailTaken(_("An account with this e-mail already exists. Log in, or reset your password."), field="email")
 
 
 def email_problem(email: str) -> str | None:
@@ -150,17 +154,18 @@ def register_user(
     email = normalise_email(email)
     check_password_strength(password, email=email, name=name)
     if role not in SELF_SERVICE_ROLES:
-        raise InvalidInput("Choose a shopper or a supplier account.", field="account_type")
+        raise InvalidInput(_("Choose a shopper or a supplier account."), field="account_type")
     _ensure_email_free(email)
     user = User(email=email, name=name, password_hash=hash_password(password), role=role, is_verified=False)
     if role is Role.SUPPLIER:
         shop_name = (shop_name or "").strip()
         if not shop_name:
-            raise InvalidInput("A supplier account needs the name of its shop.", field="shop_name")
+            raise InvalidInput(_("A supplier account needs the name of its shop."), field="shop_name")
         if len(shop_name) > MAX_SHOP_NAME:
-            raise InvalidInput(f"A shop name has at most {MAX_SHOP_NAME} characters.", field="shop_name")
+            raise InvalidInput(_("A shop name has at most %(count)s characters.", count=MAX_SHOP_NAME),
+                               field="shop_name")
         if db.session.scalar(select(exists().where(func.lower(Shop.name) == shop_name.lower()))):
-            raise ShopNameTaken("A shop with this name is already registered.", field="shop_name")
+            raise ShopNameTaken(_("A shop with this name is already registered."), field="shop_name")
         # Closed until the supplier has published a price list and opens it from the portal.
         user.shop = Shop(name=shop_name, accepting_orders=False)
     db.session.add(user)
@@ -168,7 +173,7 @@ def register_user(
         with db.session.begin_nested():  # a concurrent registration of the same address loses here, cleanly
             db.session.flush()
     except IntegrityError as exc:
-        raise EmailTaken("An account with this e-mail already exists.", field="email") from exc
+        raise EmailTaken(_("An account with this e-mail already exists."), field="email") from exc
     send_verification(user, verify_link)
     return user
 
@@ -216,9 +221,12 @@ def _dummy_hash() -> str:
 
 def _locked_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    return (
-        f"Too many failed log-in attempts from your address. Please wait {minutes} "
-        f"minute{'s' if minutes != 1 else ''} and try again, or reset your password."
+    return ngettext(
+        "Too many failed log-in attempts from your address. Please wait %(num)d minute and try again, or reset "
+        "your password.",
+        "Too many failed log-in attempts from your address. Please wait %(num)d minutes and try again, or reset "
+        "your password.",
+        minutes,
     )
 
 
@@ -241,7 +249,7 @@ def authenticate(email: str, password: str, *, address: str | None = None) -> Us
         throttle.record_failure(email, address)
         raise InvalidCredentials(BAD_CREDENTIALS)
     if not user.is_active:
-        raise AccountDisabled("This account has been disabled. Contact support if you think this is a mistake.")
+        raise AccountDisabled(_("This account has been disabled. Contact support if you think this is a mistake."))
     throttle.clear_failures(email, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -311,7 +319,7 @@ def change_password(
 ) -> User:
     """Change the password of a signed-in user, who must know the current one; every session but `keep` ends."""
     if not verify_password(user.password_hash, current_password):
-        raise InvalidCredentials("Your current password is not correct.", field="current_password", status=400)
+        raise InvalidCredentials(_("Your current password is not correct."), field="current_password", status=400)
     check_password_strength(new_password, email=user.email, name=user.name)
     _set_password(user, new_password, keep=keep)
     db.session.flush()
@@ -327,13 +335,22 @@ def update_profile(user: User, *, name: str) -> User:
     return user
 
 
+def set_locale(user: User, locale: str | None) -> User:
+    """Keep the interface language `user` chose (None: let each browser's Accept-Language decide)."""
+    if locale is not None and locale not in current_app.config["STOREFRONT_LOCALES"]:
+        raise InvalidInput(_("Choose one of the shop's languages."), field="locale")
+    user.locale = locale
+    db.session.flush()
+    return user
+
+
 def request_email_change(user: User, *, new_email: str, password: str, confirm_link: LinkBuilder) -> str:
     """Mail a confirmation link to the new address; the account keeps its current one until it is followed."""
     new_email = normalise_email(new_email)
     if not verify_password(user.password_hash, password):
-        raise InvalidCredentials("Your current password is not correct.", field="password", status=400)
+        raise InvalidCredentials(_("Your current password is not correct."), field="password", status=400)
     if new_email == user.email:
-        raise InvalidEmail("This is already your e-mail address.", field="email")
+        raise InvalidEmail(_("This is already your e-mail address."), field="email")
     _ensure_email_free(new_email)
     token = tokens.make_token(tokens.CHANGE_EMAIL, {"uid": user.id, "old": user.email, "new": new_email})
     send_mail(new_email, "Confirm your new e-mail", "change_email", name=user.name, link=confirm_link(token))
@@ -361,7 +378,7 @@ def confirm_email_change(token: str) -> User:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise EmailTaken("An account with this e-mail already exists.", field="email") from exc
+        raise EmailTaken(_("An account with this e-mail already exists."), field="email") from exc
     return user
 
 
@@ -381,7 +398,7 @@ class ContactData:
 
 CONTACT_LIMITS = {"recipient": 120, "city": 100, "street": 150, "house": 20, "building": 20, "apartment": 20,
                   "phone": 32}
-CONTACT_REQUIRED = {"city": "Enter the city.", "street": "Enter the street.", "phone": "Enter a phone number."}
+CONTACT_REQUIRED = {"city": _l("Enter the city."), "street": _l("Enter the street."), "phone": _l("Enter a phone number.")}
 PHONE_CHARACTERS = set("0123456789+-() ")
 
 
@@ -391,10 +408,10 @@ def _clean_contact(data: ContactData) -> dict[str, str]:
         if name in CONTACT_REQUIRED and not value:
             raise InvalidInput(CONTACT_REQUIRED[name], field=name)
         if len(value) > CONTACT_LIMITS[name]:
-            raise InvalidInput(f"At most {CONTACT_LIMITS[name]} characters.", field=name)
+            raise InvalidInput(_("At most %(count)s characters.", count=CONTACT_LIMITS[name]), field=name)
     digits = sum(ch.isdigit() for ch in values["phone"])
     if not set(values["phone"]) <= PHONE_CHARACTERS or digits < 5:
-        raise InvalidInput("Enter a phone number: digits, spaces, +, - and brackets.", field="phone")
+        raise InvalidInput(_("Enter a phone number: digits, spaces, +, - and brackets."), field="phone")
     return values
 
 
@@ -406,7 +423,7 @@ def get_contact(user: User, contact_id: int) -> Contact:
     """One of this user's contacts; someone else's is 'not found', so ids reveal nothing."""
     contact = db.session.scalar(select(Contact).where(Contact.id == contact_id, Contact.user_id == user.id))
     if contact is None:
-        raise ContactNotFound("No such delivery contact.")
+        raise ContactNotFound(_("No such delivery contact."))
     return contact
 
 
@@ -414,7 +431,7 @@ def add_contact(user: User, data: ContactData) -> Contact:
     values = _clean_contact(data)
     count = db.session.scalar(select(func.count()).select_from(Contact).where(Contact.user_id == user.id))
     if count >= MAX_CONTACTS:
-        raise InvalidInput(f"You can keep at most {MAX_CONTACTS} delivery contacts; delete one first.")
+        raise InvalidInput(_("You can keep at most %(count)s delivery contacts; delete one first.", count=MAX_CONTACTS))
     contact = Contact(user_id=user.id, **values)
     db.session.add(contact)
     db.session.flush()
@@ -435,7 +452,7 @@ def patch_contact(user: User, contact_id: int, changes: dict[str, str]) -> Conta
     current = {f.name: getattr(contact, f.name) for f in fields(ContactData)}
     unknown = set(changes) - set(current)
     if unknown:
-        raise InvalidInput("Unknown contact field.", field=min(unknown))
+        raise InvalidInput(_("Unknown contact field."), field=min(unknown))
     return update_contact(user, contact_id, ContactData(**{**current, **changes}))
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -174,7 +175,7 @@ def revoke_own(user: User, session_id: int) -> UserSession:
     """End one of `user`'s own sessions; someone else's is "not found", so ids reveal nothing."""
     row = db.session.get(UserSession, session_id) if 0 < session_id < 2**31 else None
     if row is None or row.user_id != user.id:
-        raise SessionNotFound("No such session.")
+        raise SessionNotFound(_("No such session."))
     revoke(row)
     return row
 

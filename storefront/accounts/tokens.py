@@ -11,6 +11,7 @@ import hashlib
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from storefront.accounts.errors import InvalidToken
@@ -19,8 +20,8 @@ VERIFY = "storefront.accounts.verify-email"
 RESET = "storefront.accounts.reset-password"
 CHANGE_EMAIL = "storefront.accounts.change-email"
 
-EXPIRED_MESSAGE = "This link has expired. Please ask for a new one."
-INVALID_MESSAGE = "This link is not valid. Please check it, or ask for a new one."
+EXPIRED_MESSAGE = _l("This link has expired. Please ask for a new one.")
+INVALID_MESSAGE = _l("This link is not valid. Please check it, or ask for a new one.")
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:

@@ -16,6 +16,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -30,6 +32,7 @@ from storefront.accounts.forms import (
     ConfirmForm,
     ContactForm,
     EmailForm,
+    LanguageForm,
     LoginForm,
     NewPasswordForm,
     ProfileForm,
@@ -41,6 +44,7 @@ from storefront.cart.guest import adopt_guest_cart
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, limiter
 from storefront.htmx import error_status, is_partial, render_page_or_partial
+from storefront.i18n import is_supported, remember_choice
 from storefront.security import client_address, current_session, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
@@ -105,7 +109,8 @@ def register():
             _show_error(form, error)
         else:
             sign_in(user)
-            flash(f"Welcome, {user.name}! We have sent a confirmation link to {user.email}.", "success")
+            flash(_("Welcome, %(name)s! We have sent a confirmation link to %(email)s.", name=user.name, email=user.email),
+                  "success")
             return redirect(url_for("accounts.confirm_notice"))
     return render_template("accounts/register.html", form=form)
 
@@ -140,7 +145,7 @@ def verify_email(token: str):
     try:
         if form.validate_on_submit():
             user = services.verify_email(token, shop_link=url_for("catalog.index", _external=True))
-            flash("Thank you, your e-mail is confirmed.", "success")
+            flash(_("Thank you, your e-mail is confirmed."), "success")
             if current_user.is_authenticated and current_user.id == user.id:
                 return redirect(url_for("catalog.index"))
             return redirect(url_for("accounts.login"))
@@ -167,13 +172,13 @@ def resend_verification():
     form = EmailForm()
     if form.validate_on_submit():
         services.resend_verification(form.email.data, _link("accounts.verify_email"))
-        flash("If an unconfirmed account uses this address, a new confirmation link is on its way.", "success")
+        flash(_("If an unconfirmed account uses this address, a new confirmation link is on its way."), "success")
         return redirect(url_for("accounts.resend_verification"))
     if request.method == "GET" and current_user.is_authenticated:
         form.email.data = current_user.email
     return render_template(
-        "accounts/email_request.html", form=form, heading="Resend the confirmation e-mail",
-        intro="Enter the e-mail you registered with and we will send a new confirmation link.",
+        "accounts/email_request.html", form=form, heading=_("Resend the confirmation e-mail"),
+        intro=_("Enter the e-mail you registered with and we will send a new confirmation link."),
     )
 
 
@@ -210,8 +215,22 @@ def login():
 def logout():
     """Sign out (a POST, so a link or image elsewhere cannot sign anyone out); the session ends on the server."""
     sign_out()
-    flash("You have logged out.", "success")
+    flash(_("You have logged out."), "success")
     return redirect(url_for("catalog.index"))
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface language for this browser and, when signed in, for the account on every device."""
+    form = LanguageForm()
+    target = safe_next(form.next.data) or url_for("catalog.index")
+    if not form.validate_on_submit() or not is_supported(form.locale.data):
+        flash(_("Choose one of the shop's languages."), "error")
+        return redirect(target)
+    remember_choice(form.locale.data)
+    if current_user.is_authenticated:
+        services.set_locale(_me(), form.locale.data)
+    return redirect(target)
 
 
 # --- password reset -------------------------------------------------------------------------------------
@@ -226,14 +245,16 @@ def request_password_reset():
         services.request_password_reset(form.email.data, _link("accounts.reset_password"))
         hours = current_app.config["ACCOUNTS_RESET_TOKEN_MAX_AGE"] / 3600
         flash(
-            "If an account uses this address, we have sent it a link to choose a new password "
-            f"(it works once, for {hours:g} hour{'s' if hours != 1 else ''}).",
+            ngettext("If an account uses this address, we have sent it a link to choose a new password (it works "
+                     "once, for %(hours)s hour).",
+                     "If an account uses this address, we have sent it a link to choose a new password (it works "
+                     "once, for %(hours)s hours).", math.ceil(hours), hours=format(hours, "g")),
             "success",
         )
         return redirect(url_for("accounts.login"))
     return render_template(
-        "accounts/email_request.html", form=form, heading="Reset your password",
-        intro="Enter the e-mail of your account and we will send you a link to choose a new password.",
+        "accounts/email_request.html", form=form, heading=_("Reset your password"),
+        intro=_("Enter the e-mail of your account and we will send you a link to choose a new password."),
     )
 
 
@@ -245,7 +266,7 @@ def reset_password(token: str):
         if form.validate_on_submit():
             services.reset_password(token, form.password.data)
             sign_out()
-            flash("Your password has been changed and every session signed out. Log in with the new one.", "success")
+            flash(_("Your password has been changed and every session signed out. Log in with the new one."), "success")
             return redirect(url_for("accounts.login"))
         services.check_reset_token(token)
     except InvalidToken as error:
@@ -277,7 +298,7 @@ def profile():
         except DomainError as error:
             _show_error(form, error)
         else:
-            flash("Your profile is saved.", "success")
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(profile_form=form)
 
@@ -296,7 +317,8 @@ def change_email():
         except DomainError as error:
             _show_error(form, error)
         else:
-            flash(f"We have sent a confirmation link to {new_email}. Your address changes once you follow it.",
+            flash(_("We have sent a confirmation link to %(email)s. Your address changes once you follow it.",
+                    email=new_email),
                   "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(email_form=form)
@@ -309,7 +331,7 @@ def confirm_email_change(token: str):
     try:
         if form.validate_on_submit():
             user = services.confirm_email_change(token)
-            flash(f"Your e-mail address is now {user.email}.", "success")
+            flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
             return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
         _user, new_email = services.check_email_change_token(token)
     except DomainError as error:
@@ -332,7 +354,7 @@ def change_password():
         except DomainError as error:
             _show_error(form, error)
         else:
-            flash("Your password has been changed. Other devices have been signed out.", "success")
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(password_form=form)
 
@@ -367,11 +389,11 @@ def revoke_session(session_id: int):
         abort(404)
     if this is not None and this.id == session_id:
         sign_out()
-        flash("You have logged out.", "success")
+        flash(_("You have logged out."), "success")
         return _go(url_for("accounts.login"))
     if is_partial():
         return _sessions_section()
-    flash("That session has been signed out.", "success")
+    flash(_("That session has been signed out."), "success")
     return redirect(url_for("accounts.list_sessions"))
 
 
@@ -381,7 +403,7 @@ def sign_out_everywhere():
     """End every session of this account, this browser's and the API's included."""
     services.sign_out_everywhere(_me())
     sign_out()
-    flash("You have been signed out everywhere.", "success")
+    flash(_("You have been signed out everywhere."), "success")
     return _go(url_for("accounts.login"))
 
 
@@ -439,7 +461,7 @@ def add_contact():
         else:
             if is_partial():
                 return _contacts_section()
-            flash("Delivery contact added.", "success")
+            flash(_("Delivery contact added."), "success")
             return redirect(url_for("accounts.list_contacts"))
     return _contacts_section(form, error_status(422))
 
@@ -477,7 +499,7 @@ def update_contact(contact_id: int):
         else:
             if is_partial():
                 return _contact_row(contact)
-            flash("Delivery contact saved.", "success")
+            flash(_("Delivery contact saved."), "success")
             return redirect(url_for("accounts.list_contacts"))
     return _contact_row(contact, form, error_status(422))
 
@@ -492,7 +514,7 @@ def delete_contact(contact_id: int):
         abort(404)
     if is_partial():
         return _contacts_section()
-    flash("Delivery contact deleted.", "success")
+    flash(_("Delivery contact deleted."), "success")
     return redirect(url_for("accounts.list_contacts"))
 
 
@@ -505,10 +527,8 @@ def throttled(error: RateLimitExceeded):
     current = limiter.current_limit
     wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
     minutes = max(1, math.ceil(wait / 60))
-    message = (
-        f"Too many attempts from your network. Please wait {minutes} minute{'s' if minutes != 1 else ''} "
-        "and try again."
-    )
+    message = ngettext("Too many attempts from your network. Please wait %(num)d minute and try again.",
+                       "Too many attempts from your network. Please wait %(num)d minutes and try again.", minutes)
     headers = {"Retry-After": str(wait)}
     if request.endpoint == "accounts.login":
         form = LoginForm()
@@ -516,26 +536,22 @@ def throttled(error: RateLimitExceeded):
         return render_template("accounts/login.html", form=form), 429, headers
     if is_partial():
         return render_template("errors/_error.html", code=429, error=error), 429, headers
-    return render_template("accounts/problem.html", title="Please slow down", message=message), 429, headers
+    return render_template("accounts/problem.html", title=_("Please slow down"), message=message), 429, headers
 
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(error: CSRFError):
     """Say plainly why a form without its security token was refused."""
-    message = (
-        "This form was sent without its security token, or the token has expired. "
-        "Reload the page and try again."
-    )
+    message = _("This form was sent without its security token, or the token has expired. Reload the page and "
+                "try again.")
     if is_partial():
         return render_template("errors/_error.html", code=400, error=error), 400
-    return render_template("accounts/problem.html", title="Please reload the page", message=message), 400
+    return render_template("accounts/problem.html", title=_("Please reload the page"), message=message), 400
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge):
     """Refuse absurdly long input with a message about the form, not about files."""
-    message = (
-        "What you sent is far longer than any field here accepts (a name has at most "
-        f"{services.MAX_NAME} characters). Please go back and shorten it."
-    )
-    return render_template("accounts/problem.html", title="Too much text", message=message), 413
+    message = _("What you sent is far longer than any field here accepts (a name has at most %(count)s characters). "
+                "Please go back and shorten it.", count=services.MAX_NAME)
+    return render_template("accounts/problem.html", title=_("Too much text"), message=message), 413

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from storefront.accounts import api_tokens
@@ -35,7 +36,7 @@ def authenticate() -> User:
     """The active user whose access token this request carries; raise 401 otherwise."""
     token = bearer_token()
     if token is None:
-        raise NotAuthenticated("Send an access token: `Authorization: Bearer <token>`.")
+        raise NotAuthenticated(_("Send an access token: `Authorization: Bearer <token>`."))
     try:
         return api_tokens.decode_access_token(token)
     except api_tokens.TokenError as error:
@@ -57,7 +58,7 @@ def auth_required(blp: Blueprint, *roles: Role) -> Callable:
         def wrapper(*args, **kwargs):
             user = authenticate()
             if roles and user.role not in roles:
-                raise Forbidden(f"This needs a {' or '.join(r.value for r in roles)} account.")
+                raise Forbidden(_("This needs a %(roles)s account.", roles=" / ".join(r.value for r in roles)))
             g.api_user = user
             return func(*args, **kwargs)
 

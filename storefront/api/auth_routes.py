@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import marshmallow as ma
 from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
 
 from storefront.accounts import api_tokens, services, sessions
 from storefront.accounts.models import Role
@@ -82,7 +83,7 @@ class RegisterSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120), metadata={"example": "Ann Buyer"})
     role = ma.fields.Enum(
         Role, by_value=True, load_default=Role.SHOPPER,
-        validate=ma.validate.OneOf([Role.SHOPPER, Role.SUPPLIER], error="Choose shopper or supplier."),
+        validate=ma.validate.OneOf([Role.SHOPPER, Role.SUPPLIER], error=_("Choose shopper or supplier.")),
         metadata={"description": "`shopper` (default) or `supplier`", "example": "shopper"},
     )
     shop_name = ma.fields.String(

@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -101,11 +102,11 @@ class StorefrontApi(Api):
         elif "messages" in data:  # webargs validation errors
             errors = _flatten_locations(data["messages"])
         if status >= 500:
-            message = "Something went wrong on our side. It has been logged."  # never leak internals
+            message = _("Something went wrong on our side. It has been logged.")  # never leak internals
         elif data.get("message"):
             message = str(data["message"])
         elif status == 422:
-            message = "Some fields are invalid; see errors."
+            message = _("Some fields are invalid; see errors.")
         else:
             message = error.description or HTTPStatus(status).phrase
         # Keep the headers the exception brings (Allow on 405, Retry-After on 429), not its HTML content type.

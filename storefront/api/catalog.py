@@ -12,6 +12,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
@@ -53,7 +54,7 @@ class CategoryUpdateSchema(ma.Schema):
     @ma.validates_schema
     def _something(self, data, **_kwargs):
         if not data:
-            raise ma.ValidationError("Give `name` and/or `is_active`.")
+            raise ma.ValidationError(_("Give `name` and/or `is_active`."))
 
 
 class ShopSchema(ma.Schema):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response, current_app, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from storefront.accounts.models import Role
 from storefront.api.auth import auth_required, current_api_user
@@ -122,7 +123,7 @@ class PriceList(MethodView):
             body = request.get_json(silent=True) if request.is_json else None
             url = body.get("url") if isinstance(body, dict) else None
             if not isinstance(url, str):
-                raise BadUpload("Send a YAML file as multipart `file`, or JSON {\"url\": \"https://…\"}.", field="file")
+                raise BadUpload(_("Send a YAML file as multipart `file`, or JSON {\"url\": \"https://…\"}."), field="file")
             try:
                 job = services.start_url_import(user, url)
             except FetchError as error:

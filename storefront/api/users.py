@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from storefront.accounts import management, services
 from storefront.accounts.models import Role
@@ -48,7 +49,7 @@ class MeUpdateSchema(ma.Schema):
     @ma.validates_schema
     def _password_pair(self, data, **_kwargs):
         if "new_password" in data and "current_password" not in data:
-            raise ma.ValidationError("Give your current password to change it.", "current_password")
+            raise ma.ValidationError(_("Give your current password to change it."), "current_password")
 
 
 class UserListArgs(PaginationArgs):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -62,7 +63,7 @@ def _start_of(day: date) -> datetime:
 def list_entries(viewer: User, filters: AuditFilters = AuditFilters(), page: int = 1,
                  page_size: int = DEFAULT_PAGE_SIZE) -> Page[AuditEntry]:
     """The log, newest first, filtered (staff only)."""
-    policy.require_staff(viewer, "Only staff can read the audit log.")
+    policy.require_staff(viewer, _("Only staff can read the audit log."))
     statement = (select(AuditEntry).options(joinedload(AuditEntry.actor))
                  .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()))
     if filters.action:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     HiddenField,
@@ -16,11 +17,13 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 
 from storefront.accounts.models import Role
 from storefront.forms import Form
+from storefront.orders.labels import STATUS_LABELS
 from storefront.orders.models import OrderStatus
 from storefront.orders.reports import SORTS
 from storefront.webhooks.services import EVENTS
 
-ANY = ("", "Any")
+ANY = ("", _l("Any"))
+ROLE_LABELS = {"shopper": _l("Shopper"), "supplier": _l("Supplier"), "staff": _l("Staff")}
 STATUS_VALUES = [s.value for s in OrderStatus]
 
 
@@ -34,16 +37,16 @@ class FilterForm(Form):
 
 
 class OrderFilterForm(FilterForm):
-    status = SelectField("Status", choices=[ANY, *((s.value, s.value.title()) for s in OrderStatus)], default="",
+    status = SelectField(_l("Status"), choices=[ANY, *((s.value, STATUS_LABELS[s]) for s in OrderStatus)], default="",
                          validators=[Optional()])
-    shopper = IntegerField("Shopper id", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
-    shop = SelectField("Supplier", choices=[ANY], default="", validators=[Optional()])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-    q = StringField("Order number or e-mail", validators=[Optional(), Length(max=200)])
-    sort = SelectField("Sort", default="-created", validators=[Optional()], choices=[
-        ("-created", "Newest first"), ("created", "Oldest first"), ("-total", "Largest total"),
-        ("total", "Smallest total"), ("status", "Status"), ("-id", "Number ↓"), ("id", "Number ↑"),
+    shopper = IntegerField(_l("Shopper id"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    shop = SelectField(_l("Supplier"), choices=[ANY], default="", validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    q = StringField(_l("Order number or e-mail"), validators=[Optional(), Length(max=200)])
+    sort = SelectField(_l("Sort"), default="-created", validators=[Optional()], choices=[
+        ("-created", _l("Newest first")), ("created", _l("Oldest first")), ("-total", _l("Largest total")),
+        ("total", _l("Smallest total")), ("status", _l("Status")), ("-id", _l("Number ↓")), ("id", _l("Number ↑")),
     ])
 
     def validate_sort(self, field) -> None:
@@ -52,19 +55,19 @@ class OrderFilterForm(FilterForm):
 
 
 class StatusForm(Form):
-    status = SelectField("New status", choices=[], validators=[InputRequired("Choose the new status.")])
-    note = TextAreaField("Note for the shopper (optional)", [Optional(), Length(max=500)])
+    status = SelectField(_l("New status"), choices=[], validators=[InputRequired(_l("Choose the new status."))])
+    note = TextAreaField(_l("Note for the shopper (optional)"), [Optional(), Length(max=500)])
     # The status the clerk saw: the service refuses if the order moved meanwhile.
     expected = HiddenField(validators=[InputRequired(), AnyOf(STATUS_VALUES)])
 
 
 class UserFilterForm(FilterForm):
-    q = StringField("E-mail or name", validators=[Optional(), Length(max=200)])
-    role = SelectField("Role", choices=[ANY, *((r.value, r.value.title()) for r in Role)], default="",
+    q = StringField(_l("E-mail or name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[ANY, *((r.value, ROLE_LABELS[r.value]) for r in Role)], default="",
                        validators=[Optional()])
-    verified = SelectField("Verified", choices=[ANY, ("yes", "Verified"), ("no", "Not verified")], default="",
+    verified = SelectField(_l("Verified"), choices=[ANY, ("yes", _l("Verified")), ("no", _l("Not verified"))], default="",
                            validators=[Optional()])
-    active = SelectField("State", choices=[ANY, ("yes", "Active"), ("no", "Deactivated")], default="",
+    active = SelectField(_l("State"), choices=[ANY, ("yes", _l("Active")), ("no", _l("Deactivated"))], default="",
                          validators=[Optional()])
 
 
@@ -75,7 +78,7 @@ class ActionForm(Form):
 
 
 class RoleForm(ActionForm):
-    role = SelectField("Role", choices=[(r.value, r.value.title()) for r in Role],
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in Role],
                        validators=[InputRequired(), AnyOf([r.value for r in Role])])
 
 
@@ -86,23 +89,23 @@ class SwitchForm(ActionForm):
 
 
 class CategoryForm(Form):
-    name = StringField("Name", [InputRequired("Enter a name."), Length(max=200)])
+    name = StringField(_l("Name"), [InputRequired(_l("Enter a name.")), Length(max=200)])
 
 
 class ProductFilterForm(FilterForm):
-    q = StringField("Name", validators=[Optional(), Length(max=200)])
-    category = SelectField("Category", choices=[ANY], default="", validators=[Optional()])
+    q = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    category = SelectField(_l("Category"), choices=[ANY], default="", validators=[Optional()])
 
 
 class ProductForm(Form):
-    name = StringField("Name", [InputRequired("Enter a name."), Length(max=300)])
-    description = TextAreaField("Description", [Optional(), Length(max=20_000)])
-    category_id = SelectField("Main category", coerce=int, choices=[], validate_choice=False,
-                              validators=[InputRequired("Choose a category.")])
+    name = StringField(_l("Name"), [InputRequired(_l("Enter a name.")), Length(max=300)])
+    description = TextAreaField(_l("Description"), [Optional(), Length(max=20_000)])
+    category_id = SelectField(_l("Main category"), coerce=int, choices=[], validate_choice=False,
+                              validators=[InputRequired(_l("Choose a category."))])
 
 
 class AssignSupplierForm(ActionForm):
-    email = StringField("Supplier's e-mail", [InputRequired("Enter the account's e-mail."), Length(max=254)])
+    email = StringField(_l("Supplier's e-mail"), [InputRequired(_l("Enter the account's e-mail.")), Length(max=254)])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -111,20 +114,20 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class WebhookForm(Form):
-    url = StringField("URL", [InputRequired("Enter the receiver's URL."), Length(max=1000)],
+    url = StringField(_l("URL"), [InputRequired(_l("Enter the receiver's URL.")), Length(max=1000)],
                       render_kw={"placeholder": "https://erp.example.com/hooks/storefront", "inputmode": "url"})
-    events = MultiCheckboxField("Events", choices=list(EVENTS.items()),
-                                validators=[InputRequired("Choose at least one event.")])
-    secret = StringField("Secret (leave empty to generate one)", [Optional(), Length(max=200)])
+    events = MultiCheckboxField(_l("Events"), choices=list(EVENTS.items()),
+                                validators=[InputRequired(_l("Choose at least one event."))])
+    secret = StringField(_l("Secret (leave empty to generate one)"), [Optional(), Length(max=200)])
 
 
 class AuditFilterForm(FilterForm):
-    action = SelectField("Action", choices=[ANY], default="", validators=[Optional()])
-    target_type = SelectField("What", default="", validators=[Optional()], choices=[
-        ANY, ("order", "Orders"), ("user", "Users"), ("category", "Categories"), ("product", "Products"),
-        ("shop", "Shops"), ("webhook", "Webhooks"), ("import", "Imports"), ("job", "Jobs"),
+    action = SelectField(_l("Action"), choices=[ANY], default="", validators=[Optional()])
+    target_type = SelectField(_l("What"), default="", validators=[Optional()], choices=[
+        ANY, ("order", _l("Orders")), ("user", _l("Users")), ("category", _l("Categories")), ("product", _l("Products")),
+        ("shop", _l("Shops")), ("webhook", _l("Webhooks")), ("import", _l("Imports")), ("job", _l("Jobs")),
     ])
-    target_id = IntegerField("Id", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
-    actor = StringField("Who (e-mail or name)", validators=[Optional(), Length(max=200)])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    target_id = IntegerField(_l("Id"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    actor = StringField(_l("Who (e-mail or name)"), validators=[Optional(), Length(max=200)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

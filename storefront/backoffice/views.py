@@ -21,6 +21,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from storefront import policy
@@ -30,6 +32,7 @@ from storefront.accounts.navigation import safe_next
 from storefront.audit import services as audit
 from storefront.backoffice.charts import bar_chart
 from storefront.backoffice.forms import (
+    ROLE_LABELS,
     STATUS_VALUES,
     ActionForm,
     AssignSupplierForm,
@@ -85,7 +88,8 @@ def staff_helpers() -> dict:
             args.pop(key, None)
         return url_for(endpoint, **args)
 
-    return {"with_args": with_args, "status_labels": orders.STATUS_LABELS, "OrderStatus": OrderStatus}
+    return {"with_args": with_args, "status_labels": orders.STATUS_LABELS, "OrderStatus": OrderStatus,
+            "role_labels": ROLE_LABELS}
 
 
 def _user():
@@ -130,10 +134,12 @@ def dashboard():
     """Show today's and this week's orders and revenue, orders by status, low stock and failures."""
     figures = order_reports.order_figures(_user())
     chart = bar_chart(
-        [(f"{d.day:%d}", d.revenue, f"{d.day:%d.%m}: {d.orders} orders, {format_money(d.revenue)}")
+        [(f"{d.day:%d}", d.revenue, ngettext("%(day)s: %(num)d order, %(revenue)s", "%(day)s: %(num)d orders, %(revenue)s",
+                                             d.orders, day=f"{d.day:%d.%m}", revenue=format_money(d.revenue)))
          for d in figures.days],
-        summary=f"Revenue per day over the last {len(figures.days)} days; "
-                f"total {format_money(sum((d.revenue for d in figures.days), Decimal(0)))}.",
+        summary=ngettext("Revenue per day over the last %(num)d day; total %(total)s.",
+                         "Revenue per day over the last %(num)d days; total %(total)s.", len(figures.days),
+                         total=format_money(sum((d.revenue for d in figures.days), Decimal(0)))),
     )
     rq_failed = failures.failed_rq_jobs()
     return _page(
@@ -147,7 +153,7 @@ def dashboard():
 
 
 def _shop_choices() -> list[tuple[str, str]]:
-    return [("", "Any")] + [(str(row.shop.id), row.shop.name) for row in shops.list_shops(_user())]
+    return [("", _("Any"))] + [(str(row.shop.id), row.shop.name) for row in shops.list_shops(_user())]
 
 
 @bp.get("/orders")
@@ -199,7 +205,8 @@ def change_order_status(order_id: int):
                              order_link=order_page)
 
     label = orders.STATUS_LABELS[OrderStatus(form.status.data)] if form.status.data in STATUS_VALUES else ""
-    return _act(change, f"Order #{order_id} is now {label.lower()}; the shopper has been e-mailed.",
+    return _act(change, _("Order #%(id)s is now %(status)s; the shopper has been e-mailed.", id=order_id,
+                          status=str(label).lower()),
                 url_for("backoffice.show_order", order_id=order_id), render, form)
 
 
@@ -241,14 +248,14 @@ def change_user_role(user_id: int):
     """Give an account another role (never your own)."""
     form = RoleForm()
     return _user_action(user_id, lambda: management.update_user(_user(), user_id, role=Role(form.role.data)),
-                        "The role was changed.", form)
+                        _("The role was changed."), form)
 
 
 @bp.post("/users/<id:user_id>/verify")
 def verify_user(user_id: int):
     """Mark an account's e-mail as verified by hand."""
     return _user_action(user_id, lambda: management.update_user(_user(), user_id, is_verified=True),
-                        "The account is verified.", ActionForm())
+                        _("The account is verified."), ActionForm())
 
 
 @bp.post("/users/<id:user_id>/active")
@@ -257,14 +264,14 @@ def set_user_active(user_id: int):
     form = SwitchForm()
     active = form.value.data == "1"
     return _user_action(user_id, lambda: management.update_user(_user(), user_id, is_active=active),
-                        "The account is active again." if active else
-                        "The account is deactivated; its sessions and tokens have ended.", form)
+                        _("The account is active again.") if active else
+                        _("The account is deactivated; its sessions and tokens have ended."), form)
 
 
 @bp.post("/users/<id:user_id>/delete")
 def delete_user(user_id: int):
     """Delete an account that has no orders (deactivate the others)."""
-    return _user_action(user_id, lambda: management.delete_user(_user(), user_id), "The account was deleted.",
+    return _user_action(user_id, lambda: management.delete_user(_user(), user_id), _("The account was deleted."),
                         ActionForm(), deleted=True)
 
 
@@ -286,7 +293,7 @@ def list_categories():
 def create_category():
     """Add a category."""
     form = CategoryForm()
-    return _act(lambda: catalog.create_category(form.name.data), "The category was added.",
+    return _act(lambda: catalog.create_category(form.name.data), _("The category was added."),
                 url_for("backoffice.list_categories"),
                 lambda **kw: _categories_page(form=form if kw.get("error") else None, **kw), form)
 
@@ -295,7 +302,7 @@ def create_category():
 def rename_category(category_id: int):
     """Rename a category."""
     form = CategoryForm()
-    return _act(lambda: catalog.rename_category(category_id, form.name.data), "The category was renamed.",
+    return _act(lambda: catalog.rename_category(category_id, form.name.data), _("The category was renamed."),
                 url_for("backoffice.list_categories"), _categories_page, form)
 
 
@@ -305,14 +312,14 @@ def set_category_active(category_id: int):
     form = SwitchForm()
     active = form.value.data == "1"
     return _act(lambda: catalog.set_category_active(category_id, active, actor=_user()),
-                "The category is back in the catalog." if active else "The category is deactivated.",
+                _("The category is back in the catalog.") if active else _("The category is deactivated."),
                 url_for("backoffice.list_categories"), _categories_page, form)
 
 
 @bp.post("/categories/<id:category_id>/delete")
 def delete_category(category_id: int):
     """Delete an empty category for good."""
-    return _act(lambda: catalog.delete_category(category_id, actor=_user()), "The category was deleted.",
+    return _act(lambda: catalog.delete_category(category_id, actor=_user()), _("The category was deleted."),
                 url_for("backoffice.list_categories"), _categories_page, ActionForm())
 
 
@@ -320,7 +327,7 @@ def _category_choices(blank: bool) -> list[tuple]:
     rows = catalog_reports.all_categories()
     choices = [(str(r.category.id) if blank else r.category.id,
                 r.category.name + ("" if r.category.is_active else " (deactivated)")) for r in rows]
-    return ([("", "Any")] if blank else []) + choices
+    return ([("", _("Any"))] if blank else []) + choices
 
 
 @bp.get("/products")
@@ -358,7 +365,7 @@ def update_product(product_id: int):
     return _act(
         lambda: catalog.update_product(product_id, name=form.name.data, description=form.description.data or "",
                                        category_id=form.category_id.data),
-        "The product was saved.", url_for("backoffice.edit_product", product_id=product_id),
+        _("The product was saved."), url_for("backoffice.edit_product", product_id=product_id),
         lambda **kw: _product_page(product_id, form if kw.get("error") else None, **kw), form,
     )
 
@@ -369,7 +376,7 @@ def set_product_active(product_id: int):
     form = SwitchForm()
     active = form.value.data == "1"
     return _act(lambda: catalog.set_product_active(product_id, active),
-                "The product is on sale again." if active else "The product is off sale.",
+                _("The product is on sale again.") if active else _("The product is off sale."),
                 url_for("backoffice.edit_product", product_id=product_id),
                 lambda **kw: _product_page(product_id, **kw), form)
 
@@ -393,7 +400,7 @@ def set_shop_accepting(shop_id: int):
     form = SwitchForm()
     accepting = form.value.data == "1"
     return _act(lambda: shops.set_shop_accepting(_user(), shop_id, accepting),
-                "The shop accepts orders again." if accepting else "The shop is paused: its goods cannot be bought.",
+                _("The shop accepts orders again.") if accepting else _("The shop is paused: its goods cannot be bought."),
                 url_for("backoffice.list_shops"), _shops_page, form)
 
 
@@ -402,13 +409,13 @@ def assign_supplier(shop_id: int):
     """Link a supplier account (by e-mail) to the shop."""
     form = AssignSupplierForm()
     return _act(lambda: shops.assign_supplier(_user(), shop_id, form.email.data),
-                "The supplier is linked to the shop.", url_for("backoffice.list_shops"), _shops_page, form)
+                _("The supplier is linked to the shop."), url_for("backoffice.list_shops"), _shops_page, form)
 
 
 @bp.post("/shops/<id:shop_id>/supplier/<id:user_id>/remove")
 def remove_supplier(shop_id: int, user_id: int):
     """Unlink a supplier account from the shop."""
-    return _act(lambda: shops.unassign_supplier(_user(), shop_id, user_id), "The supplier was unlinked.",
+    return _act(lambda: shops.unassign_supplier(_user(), shop_id, user_id), _("The supplier was unlinked."),
                 url_for("backoffice.list_shops"), _shops_page, ActionForm())
 
 
@@ -432,21 +439,21 @@ def list_jobs():
 @bp.post("/jobs/outbox/<id:outbox_id>/retry")
 def retry_outbox(outbox_id: int):
     """Run a failed background job again."""
-    return _act(lambda: retry_outbox_message(outbox_id), "The job was queued again.",
+    return _act(lambda: retry_outbox_message(outbox_id), _("The job was queued again."),
                 url_for("backoffice.list_jobs"), _jobs_page, ActionForm())
 
 
 @bp.post("/jobs/imports/<id:import_id>/retry")
 def retry_import(import_id: int):
     """Import a failed URL import's price list again."""
-    return _act(lambda: shops.retry_import(_user(), import_id), "The import was queued again.",
+    return _act(lambda: shops.retry_import(_user(), import_id), _("The import was queued again."),
                 url_for("backoffice.list_jobs"), _jobs_page, ActionForm())
 
 
 @bp.post("/jobs/rq/<job_id>/retry")
 def retry_rq(job_id: str):
     """Put a failed RQ job back on its queue."""
-    return _act(lambda: failures.retry_rq_job(job_id), "The job was queued again.",
+    return _act(lambda: failures.retry_rq_job(job_id), _("The job was queued again."),
                 url_for("backoffice.list_jobs"), _jobs_page, ActionForm())
 
 
@@ -469,7 +476,7 @@ def create_webhook():
     """Subscribe a URL to events (its address must be public)."""
     form = WebhookForm()
     return _act(lambda: webhooks.create_webhook(_user(), form.url.data, form.events.data, form.secret.data),
-                "The webhook was added.", url_for("backoffice.list_webhooks"),
+                _("The webhook was added."), url_for("backoffice.list_webhooks"),
                 lambda **kw: _webhooks_page(form=form if kw.get("error") else None, **kw), form)
 
 
@@ -489,7 +496,7 @@ def show_webhook(webhook_id: int):
 @bp.post("/webhooks/<id:webhook_id>/test")
 def test_webhook(webhook_id: int):
     """Send a test event to the subscription's URL."""
-    return _act(lambda: webhooks.send_test_event(_user(), webhook_id), "A test event was sent.",
+    return _act(lambda: webhooks.send_test_event(_user(), webhook_id), _("A test event was sent."),
                 url_for("backoffice.show_webhook", webhook_id=webhook_id),
                 lambda **kw: _webhook_page(webhook_id, **kw), ActionForm())
 
@@ -500,21 +507,21 @@ def set_webhook_active(webhook_id: int):
     form = SwitchForm()
     active = form.value.data == "1"
     return _act(lambda: webhooks.set_webhook_active(_user(), webhook_id, active),
-                "The webhook is active." if active else "The webhook is paused.",
+                _("The webhook is active.") if active else _("The webhook is paused."),
                 url_for("backoffice.list_webhooks"), _webhooks_page, form)
 
 
 @bp.post("/webhooks/<id:webhook_id>/delete")
 def delete_webhook(webhook_id: int):
     """Remove a subscription and its delivery log."""
-    return _act(lambda: webhooks.delete_webhook(_user(), webhook_id), "The webhook was removed.",
+    return _act(lambda: webhooks.delete_webhook(_user(), webhook_id), _("The webhook was removed."),
                 url_for("backoffice.list_webhooks"), _webhooks_page, ActionForm())
 
 
 @bp.post("/webhooks/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver")
 def redeliver(webhook_id: int, delivery_id: int):
     """Send a delivery's event again."""
-    return _act(lambda: webhooks.redeliver(_user(), delivery_id), "The event was sent again.",
+    return _act(lambda: webhooks.redeliver(_user(), delivery_id), _("The event was sent again."),
                 url_for("backoffice.show_webhook", webhook_id=webhook_id),
                 lambda **kw: _webhook_page(webhook_id, **kw), ActionForm())
 
@@ -526,7 +533,7 @@ def redeliver(webhook_id: int, delivery_id: int):
 def list_audit():
     """Show who changed what and when, filtered by action, subject, person and dates."""
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", "Any")] + [(a, a) for a in audit.known_actions()]
+    form.action.choices = [("", _("Any"))] + [(a, a) for a in audit.known_actions()]
     valid = form.validate()
     filters = audit.AuditFilters()
     if valid:

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import InputRequired
 
 from storefront.forms import Form
 
-WHOLE_NUMBER = "Enter a whole number of units."
+WHOLE_NUMBER = _l("Enter a whole number of units.")
 
 
 class AddToCartForm(Form):
     """The catalog's add-to-cart form posts exactly these fields: offer_id, quantity (and the CSRF token)."""
 
-    offer_id = IntegerField("Offer", [InputRequired("Choose an offer.")])
-    quantity = IntegerField("Quantity", [InputRequired(WHOLE_NUMBER)], default=1)
+    offer_id = IntegerField(_l("Offer"), [InputRequired(_l("Choose an offer."))])
+    quantity = IntegerField(_l("Quantity"), [InputRequired(WHOLE_NUMBER)], default=1)
     next = HiddenField()
 
 
 class QuantityForm(Form):
-    quantity = IntegerField("Quantity", [InputRequired(WHOLE_NUMBER)])
+    quantity = IntegerField(_l("Quantity"), [InputRequired(WHOLE_NUMBER)])
 
 
 class ConfirmForm(Form):
@@ -33,8 +35,8 @@ def first_error(form: FlaskForm) -> str:
         if errors:
             message = errors[0]
             if field_name == "csrf_token":
-                return "The form expired; please try again."
-            if "integer" in str(message).lower():
-                return WHOLE_NUMBER
+                return _("The form expired; please try again.")
+            if "integer" in str(message).lower() or "целое" in str(message):  # WTForms' own, in either language
+                return str(WHOLE_NUMBER)
             return str(message)
-    return "Please check your input."
+    return _("Please check your input.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
@@ -57,10 +58,11 @@ def unavailable_reason(offer: Offer) -> str | None:
         return None
     name = offer.product.name
     if not offer.is_active:
-        return f"“{name}” is no longer sold by {offer.shop.name}."
+        return _("“%(product)s” is no longer sold by %(shop)s.", product=name, shop=offer.shop.name)
     if not offer.shop.accepting_orders:
-        return f"{offer.shop.name} is not taking orders at the moment, so “{name}” cannot be bought."
-    return f"“{name}” is not on sale at the moment."  # the product or its category is off the catalog
+        return _("%(shop)s is not taking orders at the moment, so “%(product)s” cannot be bought.",
+                 shop=offer.shop.name, product=name)
+    return _("“%(product)s” is not on sale at the moment.", product=name)  # the product or its category is off the catalog
 
 
 def _load_offer(offer_id: int) -> Offer:
@@ -70,22 +72,22 @@ def _load_offer(offer_id: int) -> Offer:
         .where(Offer.id == offer_id)
     )
     if offer is None:
-        raise OfferUnavailable("This offer does not exist.", field="offer_id", status=404, code="offer_not_found")
+        raise OfferUnavailable(_("This offer does not exist."), field="offer_id", status=404, code="offer_not_found")
     return offer
 
 
 def check_quantity(quantity: object) -> int:
     """A whole number of units from 1 to MAX_QUANTITY, else InvalidQuantity."""
     if isinstance(quantity, bool):
-        raise InvalidQuantity("Enter a whole number of units.", field="quantity")
+        raise InvalidQuantity(_("Enter a whole number of units."), field="quantity")
     try:
         number = int(str(quantity).strip())
     except (TypeError, ValueError):
-        raise InvalidQuantity("Enter a whole number of units.", field="quantity") from None
+        raise InvalidQuantity(_("Enter a whole number of units."), field="quantity") from None
     if number < 1:
-        raise InvalidQuantity("The quantity must be at least 1 (use Remove to drop a line).", field="quantity")
+        raise InvalidQuantity(_("The quantity must be at least 1 (use Remove to drop a line)."), field="quantity")
     if number > MAX_QUANTITY:
-        raise InvalidQuantity(f"At most {MAX_QUANTITY} units per line.", field="quantity")
+        raise InvalidQuantity(_("At most %(count)s units per line.", count=MAX_QUANTITY), field="quantity")
     return number
 
 
@@ -93,14 +95,17 @@ def _check_stock(offer: Offer, wanted: int, in_cart: int = 0) -> None:
     if wanted <= offer.quantity:
         return
     name = offer.product.name
+    more = max(offer.quantity - in_cart, 0)
     if offer.quantity == 0:
-        message = f"“{name}” is out of stock."
+        message = _("“%(product)s” is out of stock.", product=name)
+    elif in_cart and more:
+        message = _("Only %(stock)s of “%(product)s” in stock and your cart already holds %(in_cart)s: you can add "
+                    "%(more)s more.", stock=offer.quantity, product=name, in_cart=in_cart, more=more)
     elif in_cart:
-        more = max(offer.quantity - in_cart, 0)
-        message = (f"Only {offer.quantity} of “{name}” in stock and your cart already holds {in_cart}"
-                   + (f": you can add {more} more." if more else "."))
+        message = _("Only %(stock)s of “%(product)s” in stock and your cart already holds %(in_cart)s.",
+                    stock=offer.quantity, product=name, in_cart=in_cart)
     else:
-        message = f"Only {offer.quantity} of “{name}” in stock."
+        message = _("Only %(stock)s of “%(product)s” in stock.", stock=offer.quantity, product=name)
     raise NotEnoughStock(message, offer_id=offer.id, available=offer.quantity, requested=wanted)
 
 
@@ -122,7 +127,7 @@ def _owner_values(owner: Owner) -> dict:
 def _get_item(owner: Owner, item_id: int) -> CartItem:
     item = db.session.scalar(select(CartItem).where(CartItem.id == item_id, _owned_by(owner)))
     if item is None:
-        raise CartItemNotFound("This line is not in your cart.")
+        raise CartItemNotFound(_("This line is not in your cart."))
     return item
 
 
@@ -181,10 +186,11 @@ def fit_to_stock(owner: Owner) -> list[str]:
         offer = item.offer
         reason = unavailable_reason(offer)
         if reason or offer.quantity == 0:
-            notes.append(reason or f"“{offer.product.name}” is out of stock and was removed.")
+            notes.append(reason or _("“%(product)s” is out of stock and was removed.", product=offer.product.name))
             db.session.delete(item)
         elif item.quantity > offer.quantity:
-            notes.append(f"“{offer.product.name}”: quantity lowered from {item.quantity} to {offer.quantity}.")
+            notes.append(_("“%(product)s”: quantity lowered from %(old)s to %(new)s.", product=offer.product.name,
+                           old=item.quantity, new=offer.quantity))
             item.quantity = offer.quantity
     db.session.flush()
     if notes:
@@ -314,8 +320,9 @@ def line_problem(offer: Offer, quantity: int) -> str | None:
         return reason
     if quantity > offer.quantity:
         if offer.quantity == 0:
-            return f"“{offer.product.name}” is out of stock."
-        return f"Only {offer.quantity} of “{offer.product.name}” in stock (you asked for {quantity})."
+            return _("“%(product)s” is out of stock.", product=offer.product.name)
+        return _("Only %(stock)s of “%(product)s” in stock (you asked for %(wanted)s).", stock=offer.quantity,
+                 product=offer.product.name, wanted=quantity)
     return None
 
 

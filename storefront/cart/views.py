@@ -17,6 +17,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
 
 from storefront.accounts.navigation import safe_next
 from storefront.cart import services
@@ -77,7 +78,8 @@ def add_item():
     else:
         try:
             item = services.add_item(cart_owner(create=True), form.offer_id.data, form.quantity.data)
-            notice = f"Added to your cart: “{item.offer.product.name}” × {form.quantity.data}."
+            notice = _("Added to your cart: “%(product)s” × %(quantity)s.", product=item.offer.product.name,
+                       quantity=form.quantity.data)
         except DomainError as exc:
             db.session.rollback()
             error = exc.message
@@ -96,14 +98,14 @@ def update_item(item_id: int):
     form = QuantityForm()
     if not form.validate():
         return _cart_response(error=first_error(form))
-    return _apply(lambda owner: services.set_quantity(owner, item_id, form.quantity.data), "Quantity updated.")
+    return _apply(lambda owner: services.set_quantity(owner, item_id, form.quantity.data), _("Quantity updated."))
 
 
 @bp.post("/items/<id:item_id>/remove")
 def remove_item(item_id: int):
     """Remove one line from the cart."""
     ConfirmForm().validate()  # CSRF is enforced app-wide; the form carries nothing else
-    return _apply(lambda owner: services.remove_item(owner, item_id), "Removed from your cart.")
+    return _apply(lambda owner: services.remove_item(owner, item_id), _("Removed from your cart."))
 
 
 @bp.post("/empty")
@@ -112,14 +114,14 @@ def empty_cart():
     owner = cart_owner()
     if owner:
         services.empty_cart(owner)
-    return _cart_response(notice="Your cart is empty.")
+    return _cart_response(notice=_("Your cart is empty."))
 
 
 def _apply(change, notice: str):
     owner = cart_owner()
     try:
         if owner is None:
-            raise services.CartItemNotFound("This line is not in your cart.")
+            raise services.CartItemNotFound(_("This line is not in your cart."))
         change(owner)
     except NotFound as exc:
         db.session.rollback()

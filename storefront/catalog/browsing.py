@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     case,
     exists,
@@ -335,7 +336,7 @@ def _category_ref(category_id: int) -> CategoryRef:
         select(Category.id, Category.name, Category.is_active).where(Category.id == category_id)
     ).first()
     if row is None or not row.is_active:
-        raise NotFound("No such category.", field="category")
+        raise NotFound(_("No such category."), field="category")
     return CategoryRef(*row)
 
 
@@ -344,7 +345,7 @@ def _shop_ref(shop_id: int) -> ShopRef:
         select(Shop.id, Shop.name, Shop.accepting_orders, Shop.url).where(Shop.id == shop_id)
     ).first()
     if row is None:
-        raise NotFound("No such supplier.", field="shop")
+        raise NotFound(_("No such supplier."), field="shop")
     return ShopRef(*row)
 
 
@@ -499,7 +500,7 @@ def _product_detail(product_id: int) -> ProductDetail:
         .where(Product.id == product_id)
     ).first()
     if row is None:
-        raise NotFound("No such product.", field="product")
+        raise NotFound(_("No such product."), field="product")
     offers = db.session.execute(
         offers_with_owners(Offer.id, Offer.shop_id, Shop.name, Offer.model, Offer.price, Offer.price_rrc,
                            Offer.quantity)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, or_, select
 
 from storefront.audit.services import record
@@ -21,16 +23,19 @@ from storefront.extensions import db
 def _clean_name(name: str, *, limit: int = 200) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Enter a name.", field="name")
+        raise DomainError(_("Enter a name."), field="name")
     if len(name) > limit:
-        raise DomainError(f"A name has at most {limit} characters.", field="name")
+        raise DomainError(_("A name has at most %(limit)s characters.", limit=limit), field="name")
     return name
+
+
+NOT_FOUND = {"category": _l("No such category."), "product": _l("No such product."), "object": _l("Not found.")}
 
 
 def _get(model, object_id: int, label: str, field_name: str):
     obj = db.session.get(model, object_id)
     if obj is None:
-        raise NotFound(f"No such {label}.", field=field_name)
+        raise NotFound(str(NOT_FOUND.get(label, NOT_FOUND["object"])), field=field_name)
     return obj
 
 
@@ -48,7 +53,7 @@ def _ensure_category_name_free(name: str, exclude_id: int | None = None) -> None
     if exclude_id is not None:
         taken = taken.where(Category.id != exclude_id)
     if db.session.scalar(taken.limit(1)) is not None:
-        raise Conflict("A category with this name already exists.", field="name")
+        raise Conflict(_("A category with this name already exists."), field="name")
 
 
 def create_category(name: str) -> Category:
@@ -90,7 +95,7 @@ def delete_category(category_id: int, actor=None) -> None:
         | exists().where(ShopCategory.category_id == category.id)
     ))
     if in_use:
-        raise Conflict("The category is still in use by products or suppliers' price lists; deactivate it instead.",
+        raise Conflict(_("The category is still in use by products or suppliers' price lists; deactivate it instead."),
                        field="category")
     record(actor, "category.deleted", "category", category.id, {"name": category.name})
     invalidate_catalog_after_commit(category_ids=[category.id])
@@ -138,7 +143,8 @@ def set_extra_categories(product_id: int, category_ids: Iterable[int]) -> Produc
     wanted = set(category_ids) - {product.category_id}
     found = set(db.session.scalars(select(Category.id).where(Category.id.in_(wanted)))) if wanted else set()
     if wanted - found:
-        raise NotFound(f"No such category: {', '.join(map(str, sorted(wanted - found)))}.", field="category_ids")
+        raise NotFound(_("No such category: %(ids)s.", ids=", ".join(map(str, sorted(wanted - found)))),
+                       field="category_ids")
     db.session.execute(delete(product_extra_categories).where(product_extra_categories.c.product_id == product.id))
     if wanted:
         db.session.execute(insert(product_extra_categories),
@@ -153,7 +159,7 @@ def delete_product(product_id: int, actor=None) -> None:
     """Delete a product for good; refused with Conflict while any supplier's offer refers to it."""
     product = _get(Product, product_id, "product", "product")
     if db.session.scalar(select(exists().where(Offer.product_id == product.id))):
-        raise Conflict("Suppliers' offers still refer to this product; deactivate it instead.", field="product")
+        raise Conflict(_("Suppliers' offers still refer to this product; deactivate it instead."), field="product")
     record(actor, "product.deleted", "product", product.id, {"name": product.name})
     invalidate_catalog_after_commit(product_ids=[product.id])
     db.session.delete(product)

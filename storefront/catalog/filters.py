@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
+
 from storefront.domain_errors import DomainError
 
 SORTS = ("name", "price_asc", "price_desc", "newest")
@@ -115,11 +117,11 @@ def _int(text: str, name: str, errors: dict[str, str], *, low: int, high: int) -
     if not text:
         return None
     if not (text.isascii() and text.isdigit()) or len(text) > 12:
-        errors[name] = "must be a whole number"
+        errors[name] = _("must be a whole number")
         return None
     number = int(text)
     if not low <= number <= high:
-        errors[name] = f"must be between {low} and {high}"
+        errors[name] = _("must be between %(low)s and %(high)s", low=low, high=high)
         return None
     return number
 
@@ -133,13 +135,13 @@ def _price(text: str, name: str, errors: dict[str, str]) -> Decimal | None:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite():
-        errors[name] = "must be a number"
+        errors[name] = _("must be a number")
         return None
     if value < 0:
-        errors[name] = "must not be negative"
+        errors[name] = _("must not be negative")
         return None
     if value > MAX_PRICE:
-        errors[name] = "is too large"
+        errors[name] = _("is too large")
         return None
     return value.quantize(Decimal("0.01"))
 
@@ -154,11 +156,11 @@ def _params(args: Mapping[str, Any], errors: dict[str, str]) -> dict[str, tuple[
         if not values:
             continue
         if not name or len(name) > 200 or any(len(v) > 500 for v in values) or len(values) > MAX_PARAM_VALUES:
-            errors[key] = "is not a valid parameter filter"
+            errors[key] = _("is not a valid parameter filter")
             continue
         params[name] = tuple(sorted(values))
     if len(params) > MAX_PARAMS:
-        errors["param"] = f"at most {MAX_PARAMS} parameter filters"
+        errors["param"] = _("at most %(count)s parameter filters", count=MAX_PARAMS)
     return params
 
 
@@ -171,20 +173,20 @@ def parse_catalog_query(args: Mapping[str, Any], **fixed: Any) -> CatalogQuery:
     errors: dict[str, str] = {}
     q = " ".join(_first(args, "q").split())
     if len(q) > MAX_QUERY_LENGTH:
-        errors["q"] = f"must be at most {MAX_QUERY_LENGTH} characters"
+        errors["q"] = _("must be at most %(count)s characters", count=MAX_QUERY_LENGTH)
         q = ""
     category_id = _int(_first(args, "category"), "category", errors, low=1, high=2**31 - 1)
     shop_id = _int(_first(args, "shop"), "shop", errors, low=1, high=2**31 - 1)
     price_min = _price(_first(args, "price_min"), "price_min", errors)
     price_max = _price(_first(args, "price_max"), "price_max", errors)
     if price_min is not None and price_max is not None and price_min > price_max:
-        errors["price_max"] = "must not be less than the minimum price"
+        errors["price_max"] = _("must not be less than the minimum price")
     in_stock_text = _first(args, "in_stock").lower()
     if in_stock_text not in TRUE_WORDS | FALSE_WORDS:
-        errors["in_stock"] = "must be true or false"
+        errors["in_stock"] = _("must be true or false")
     sort = _first(args, "sort") or DEFAULT_SORT
     if sort not in SORTS:
-        errors["sort"] = f"must be one of {', '.join(SORTS)}"
+        errors["sort"] = _("must be one of %(values)s", values=", ".join(SORTS))
         sort = DEFAULT_SORT
     page = _int(_first(args, "page"), "page", errors, low=1, high=MAX_PAGE)
     page_size = _int(_first(args, "page_size"), "page_size", errors, low=1, high=MAX_PAGE_SIZE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -55,5 +56,5 @@ def get_product(product_id: int) -> Product:
     """One product, active or not, with its category; NotFound otherwise."""
     product = db.session.get(Product, product_id, options=[joinedload(Product.category)])
     if product is None:
-        raise NotFound("No such product.", field="product")
+        raise NotFound(_("No such product."), field="product")
     return product

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from storefront.domain_errors import NotFound
@@ -79,13 +80,13 @@ def retry_rq_job(job_id: str) -> None:
     from storefront.extensions import rq
 
     if not _redis_enabled():
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     for name in current_app.config["RQ_QUEUES"]:
         registry = FailedJobRegistry(queue=rq.get_queue(name))
         if job_id in registry.get_job_ids():
             registry.requeue(job_id)
             return
-    raise NotFound("No such failed job.")
+    raise NotFound(_("No such failed job."))
 
 
 def forget_failed_rq_copy(outbox_id: int) -> None:

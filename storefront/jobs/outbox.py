@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from storefront.after_commit import after_commit
@@ -84,9 +85,9 @@ def retry_outbox_message(outbox_id: int) -> OutboxMessage:
     """Run a failed outbox row again, through the queue, once the caller commits. Raises NotFound / Conflict."""
     message = db.session.get(OutboxMessage, outbox_id)
     if message is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     if message.completed_at is not None:
-        raise Conflict("This job has already completed.")
+        raise Conflict(_("This job has already completed."))
     # Cleared so the page stops listing it as failed (and the relay takes it again whatever its attempts); due
     # now for the relay if Redis is down at the commit.
     message.failed_at = None

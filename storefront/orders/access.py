@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -198,7 +199,7 @@ def _load_order(user: User, order_id: int) -> Order:
     order = db.session.scalar(_with_condition(query, user))
     # The query narrows with the SQL form of the rule; the rule itself has the last word.
     if order is None or not policy.can_view_order(user, order):
-        raise OrderNotFound("No such order.")
+        raise OrderNotFound(_("No such order."))
     return order
 
 
@@ -214,7 +215,7 @@ def own_order(user: User, order_id: int) -> Order:
     """The shopper's own order (for what only its shopper may do)."""
     order = db.session.scalar(select(Order).where(Order.id == order_id, Order.user_id == user.id))
     if order is None or not policy.owns(user, order):
-        raise OrderNotFound("No such order.")
+        raise OrderNotFound(_("No such order."))
     return order
 
 
@@ -237,7 +238,7 @@ def order_list(user: User, filters: OrderFilters | None = None, page: int = 1,
     if policy.may_filter_orders(user):
         return search_orders(user, filters, page, page_size)
     if filters.narrows:
-        raise Forbidden("Only staff can filter or sort the order list.")
+        raise Forbidden(_("Only staff can filter or sort the order list."))
     return list_orders(user, page, page_size)
 
 
@@ -282,5 +283,5 @@ def invoice_for(user: User, order_id: int) -> Path:
     """The order's PDF invoice for its shopper or staff (rendered now if the job has not run yet)."""
     order = _load_order(user, order_id)
     if not policy.may_download_invoice(user, order):
-        raise OrderNotFound("No such order.")  # the invoice lists other suppliers' lines too
+        raise OrderNotFound(_("No such order."))  # the invoice lists other suppliers' lines too
     return ensure_invoice(order.id)

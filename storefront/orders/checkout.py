@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -119,7 +120,8 @@ def _parse_total(value: object) -> Decimal | None:
 def _check_key(key: object) -> str:
     if not isinstance(key, str) or not key.strip() or len(key.strip()) > MAX_KEY or not key.strip().isprintable():
         raise InvalidIdempotencyKey(
-            f"An idempotency key of 1 to {MAX_KEY} printable characters is required.", field="idempotency_key"
+            _("An idempotency key of 1 to %(max)s printable characters is required.", max=MAX_KEY),
+            field="idempotency_key",
         )
     return key.strip()
 
@@ -158,7 +160,7 @@ def place_order(user: User, contact_id: int, idempotency_key: str, expected_tota
         ).unique()
     )
     if not items:
-        raise EmptyCart("Your cart is empty: add some goods before checking out.")
+        raise EmptyCart(_("Your cart is empty: add some goods before checking out."))
     _check_sellable(items)
     _check_stock([(item.offer, item.quantity) for item in items])
 
@@ -171,7 +173,7 @@ def place_order(user: User, contact_id: int, idempotency_key: str, expected_tota
     total = items_total + sum(fees.values(), Decimal("0.00"))
     if expected_total is not None and _parse_total(expected_total) != total:
         raise PriceChanged(
-            "Prices have changed since you reviewed your order. Please check the new total and confirm again.",
+            _("Prices have changed since you reviewed your order. Please check the new total and confirm again."),
             expected=_parse_total(expected_total), actual=total,
         )
 
@@ -193,8 +195,8 @@ def _check_sellable(items: list[CartItem]) -> None:
     blocked = [(offer, reason) for offer, reason in reasons if reason]
     if blocked:
         raise OffersUnavailable(
-            " ".join(reason for _, reason in blocked) + " Remove it from your cart to continue.",
-            offer_ids=[offer.id for offer, _ in blocked],
+            " ".join(reason for _offer, reason in blocked) + " " + _("Remove it from your cart to continue."),
+            offer_ids=[offer.id for offer, _reason in blocked],
         )
 
 
@@ -209,8 +211,9 @@ def _check_stock(wanted: list[tuple[Offer, int]]) -> None:
 
 
 def _shortage_message(short: list[dict]) -> str:
-    parts = [f"“{s['name']}”: {s['available']} left, you asked for {s['requested']}" for s in short]
-    return "Not enough stock — " + "; ".join(parts) + "."
+    parts = [_("“%(product)s”: %(left)s left, you asked for %(wanted)s", product=s["name"], left=s["available"],
+               wanted=s["requested"]) for s in short]
+    return _("Not enough stock — %(lines)s.", lines="; ".join(parts))
 
 
 def _write_order(user, contact, key, by_shop, fees, items_total, total, lines: list[CartItem]) -> Order:
@@ -259,8 +262,8 @@ def _take_cart_lines(user: User, lines: list[CartItem]) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != len(ids):
-        raise CheckoutInProgress("Your cart changed while this order was being placed (is another checkout of it "
-                                 "running?). Nothing was ordered; check your orders and cart, then try again.")
+        raise CheckoutInProgress(_("Your cart changed while this order was being placed (is another checkout of it "
+                                   "running?). Nothing was ordered; check your orders and cart, then try again."))
 
 
 def _take_stock(offer: Offer, quantity: int) -> None:

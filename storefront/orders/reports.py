@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +35,7 @@ MAX_QUERY = 200
 
 
 def _require_staff(viewer: User) -> None:
-    policy.require_staff(viewer, "Only staff can see every order.")
+    policy.require_staff(viewer, _("Only staff can see every order."))
 
 
 @dataclass(frozen=True)

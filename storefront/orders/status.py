@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from storefront import policy
@@ -20,6 +21,8 @@ from storefront.domain_errors import Conflict
 from storefront.extensions import db
 from storefront.jobs.mail import send_mail
 from storefront.orders.access import own_order
+from storefront.orders.labels import STATUS_LABELS as STATUS_LABELS
+from storefront.orders.labels import status_label
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
 from storefront.orders.stock import return_stock
@@ -38,10 +41,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 FINAL = frozenset({S.DELIVERED, S.CANCELLED})
-STATUS_LABELS = {
-    S.NEW: "New", S.CONFIRMED: "Confirmed", S.ASSEMBLED: "Assembled", S.SENT: "Sent", S.DELIVERED: "Delivered",
-    S.CANCELLED: "Cancelled",
-}
 
 
 class InvalidTransition(Conflict):
@@ -68,13 +67,14 @@ def _status(value: OrderStatus | str) -> OrderStatus:
     try:
         return OrderStatus(value)
     except ValueError:
-        raise InvalidTransition(f"“{value}” is not an order status.", field="status") from None
+        raise InvalidTransition(_("“%(value)s” is not an order status.", value=value), field="status") from None
 
 
 def _check_transition(current: OrderStatus, to: OrderStatus, what: str) -> None:
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(
-            f"{what} is {STATUS_LABELS[current].lower()} and cannot become {STATUS_LABELS[to].lower()}.",
+            _("%(what)s is %(current)s and cannot become %(to)s.", what=what,
+              current=status_label(current).lower(), to=status_label(to).lower()),
             field="status",
         )
 
@@ -89,7 +89,7 @@ def _set_status(model, row_id: int, current: OrderStatus, to: OrderStatus) -> No
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise InvalidTransition("The status was changed by someone else meanwhile; reload and try again.")
+        raise InvalidTransition(_("The status was changed by someone else meanwhile; reload and try again."))
 
 
 def _event(order: Order, frm: OrderStatus | None, to: OrderStatus, actor: User | None, note: str,
@@ -104,7 +104,7 @@ def _notify(order: Order, subject: str, headline: str, note: str, order_link: Or
     send_mail(
         order.user.email, subject, "orders/status_changed", durable=True, name=order.user.name,
         order_id=order.id, headline=headline, note=note, status=order.status.value,
-        status_label=STATUS_LABELS[order.status], link=order_link(order.id),
+        status_label=status_label(order.status), link=order_link(order.id),
     )
 
 
@@ -125,7 +125,7 @@ def change_status(order: Order, to_status: OrderStatus | str, actor: User | None
     `expected` is the status the clerk saw: if the order moved since, StaleOrder and nothing is overwritten.
     """
     if actor is not None:
-        policy.require_staff(actor, "Only staff can change an order's status.")
+        policy.require_staff(actor, _("Only staff can change an order's status."))
     return _change_order_status(order, _status(to_status), actor, note, _status(expected) if expected else None,
                                 order_link)
 
@@ -136,15 +136,16 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     db.session.refresh(order)
     current = order.status
     if expected is not None and current != expected:
-        raise StaleOrder(f"Order #{order.id} was changed meanwhile: it is now {STATUS_LABELS[current].lower()}. "
-                         "Nothing was changed; check it and choose again.")
-    _check_transition(current, to, f"Order #{order.id}")
+        raise StaleOrder(_("Order #%(id)s was changed meanwhile: it is now %(status)s. Nothing was changed; check it "
+                           "and choose again.", id=order.id, status=status_label(current).lower()))
+    _check_transition(current, to, _("Order #%(id)s", id=order.id))
     parts = list(order.parts)
     if to == S.CANCELLED:
         gone = [p for p in parts if p.status in (S.SENT, S.DELIVERED)]
         if gone:
             raise InvalidTransition(
-                f"Order #{order.id} cannot be cancelled: the part from {gone[0].shop_name} was already sent."
+                _("Order #%(id)s cannot be cancelled: the part from %(shop)s was already sent.", id=order.id,
+                  shop=gone[0].shop_name)
             )
     _set_status(Order, order.id, current, to)
     _event(order, current, to, actor, note)
@@ -180,8 +181,8 @@ def cancel_order(user: User, order_id: int, note: str = "", *, order_link: Order
     order = own_order(user, order_id)
     if order.status != S.NEW:
         raise InvalidTransition(
-            f"Order #{order.id} is already {STATUS_LABELS[order.status].lower()}: only a new order can be "
-            "cancelled here. Please contact support."
+            _("Order #%(id)s is already %(status)s: only a new order can be cancelled here. Please contact support.",
+              id=order.id, status=status_label(order.status).lower())
         )
     return _change_order_status(order, S.CANCELLED, user, note or "Cancelled by the shopper.", None, order_link)
 
@@ -197,7 +198,7 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     db.session.refresh(part)
     order = part.order
     current = part.status
-    _check_transition(current, to, f"The part of order #{order.id} from {part.shop_name}")
+    _check_transition(current, to, _("The part of order #%(id)s from %(shop)s", id=order.id, shop=part.shop_name))
     _set_status(OrderPart, part.id, current, to)
     _event(order, current, to, actor, note, part)
     record(actor, "order.part_status_changed", "order", order.id,
@@ -207,7 +208,7 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     db.session.flush()
     db.session.refresh(part)
     db.session.refresh(order)
-    label = STATUS_LABELS[to].lower()
+    label = status_label(to).lower()
     if to == S.CANCELLED and all(p.status == S.CANCELLED for p in order.parts) and S.CANCELLED in TRANSITIONS[order.status]:
         # Nothing is left to deliver: the order itself is cancelled (the parts' stock is already back).
         previous = order.status

@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from storefront.accounts.forms import ContactForm
@@ -30,9 +31,11 @@ from storefront.orders.forms import (
     decode_prices,
     encode_prices,
 )
+from storefront.orders.labels import status_label
 from storefront.security import verified_required
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+bp.add_app_template_filter(status_label, "status_label")  # every page shows statuses in words, translated
 PER_PAGE = 20
 
 
@@ -109,11 +112,11 @@ def add_checkout_contact():
             (field.errors if field is not None else contact_form.form_errors).append(exc.message)
         else:
             if not is_partial():
-                flash("Delivery address added.", "success")
+                flash(_("Delivery address added."), "success")
                 return redirect(url_for("orders.checkout", contact=contact.id), code=303)
             form = PlaceOrderForm(formdata=None, contact_id=contact.id)
-            return _checkout_page(form=form, notice="Delivery address added.")
-    return _checkout_page(contact_form=contact_form, error="Please check the delivery address.", status=400)
+            return _checkout_page(form=form, notice=_("Delivery address added."))
+    return _checkout_page(contact_form=contact_form, error=_("Please check the delivery address."), status=400)
 
 
 @bp.post("/checkout/adjust")
@@ -121,7 +124,7 @@ def add_checkout_contact():
 def adjust_cart():
     """Accept the shortages: lower quantities to what is in stock and drop what cannot be bought."""
     notes = fit_to_stock(_user())
-    notice = " ".join(notes) or "Your cart already fits the stock."
+    notice = " ".join(notes) or _("Your cart already fits the stock.")
     if not is_partial():
         flash(notice, "success")
         return redirect(url_for("orders.checkout"), code=303)
@@ -196,10 +199,10 @@ def cancel_order(order_id: int):
             db.session.rollback()
             error = exc.message
     if not is_partial():
-        flash(error or f"Order #{order_id} is cancelled.", "error" if error else "success")
+        flash(error or _("Order #%(id)s is cancelled.", id=order_id), "error" if error else "success")
         return redirect(url_for("orders.show_order", order_id=order_id), code=303)
     order = _order_or_404(order_id)
-    notice = None if error else f"Order #{order_id} is cancelled."
+    notice = None if error else _("Order #%(id)s is cancelled.", id=order_id)
     return render_template("orders/_status.html", error=error, notice=notice, **_status_context(order))
 
 

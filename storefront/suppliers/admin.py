@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -27,7 +28,7 @@ class ShopNotFound(NotFound):
 
 
 def _require_staff(actor: User) -> None:
-    policy.require_staff(actor, "Only staff can manage shops.")
+    policy.require_staff(actor, _("Only staff can manage shops."))
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def get_shop(actor: User, shop_id: int) -> Shop:
     _require_staff(actor)
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise ShopNotFound("No such shop.")
+        raise ShopNotFound(_("No such shop."))
     return shop
 
 
@@ -78,11 +79,11 @@ def assign_supplier(actor: User, shop_id: int, email: str) -> User:
     shop = get_shop(actor, shop_id)
     user = find_user_by_email((email or "").strip())
     if user is None:
-        raise NotFound("No account has this e-mail address.", field="email")
+        raise NotFound(_("No account has this e-mail address."), field="email")
     if user.role is Role.STAFF:
-        raise DomainError("A staff account cannot be a shop's supplier.", field="email", status=422)
+        raise DomainError(_("A staff account cannot be a shop's supplier."), field="email", status=422)
     if user.shop_id == shop.id and user.role is Role.SUPPLIER:
-        raise Conflict(f"{user.email} is already this shop's supplier.", field="email")
+        raise Conflict(_("%(email)s is already this shop's supplier.", email=user.email), field="email")
     record(actor, "shop.supplier_assigned", "shop", shop.id,
            {"name": shop.name, "user_id": user.id, "email": user.email, "previous_shop_id": user.shop_id})
     user.shop_id = shop.id
@@ -96,7 +97,7 @@ def unassign_supplier(actor: User, shop_id: int, user_id: int) -> User:
     shop = get_shop(actor, shop_id)
     user = get_user(actor, user_id)
     if user.shop_id != shop.id:
-        raise NotFound("This account is not linked to the shop.")
+        raise NotFound(_("This account is not linked to the shop."))
     record(actor, "shop.supplier_removed", "shop", shop.id, {"name": shop.name, "user_id": user.id,
                                                              "email": user.email})
     user.shop_id = None
@@ -134,9 +135,9 @@ def retry_import(actor: User, import_id: int) -> ImportJob:
     _require_staff(actor)
     job = db.session.get(ImportJob, import_id)
     if job is None:
-        raise NotFound("No such import.")
+        raise NotFound(_("No such import."))
     if not can_retry(job):
-        raise Conflict("Only a failed import from a URL can be retried; ask the supplier to upload the file again.")
+        raise Conflict(_("Only a failed import from a URL can be retried; ask the supplier to upload the file again."))
     again = ImportJob(shop_id=job.shop_id, requested_by_id=actor.id, source_kind="url", source=job.source,
                       state=ImportState.QUEUED, progress=0, errors=[])
     db.session.add(again)

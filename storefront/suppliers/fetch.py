@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from storefront.outbound import Client, FetchError, Response
 
 __all__ = ["FetchError", "client", "fetch_price_list"]
@@ -16,7 +19,7 @@ __all__ = ["FetchError", "client", "fetch_price_list"]
 MAX_REDIRECTS = 3
 USER_AGENT = "Storefront-PriceList-Fetcher/1"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-NOT_A_PRICE_LIST = "The URL answers with an HTML page, not a YAML price list."
+NOT_A_PRICE_LIST = _l("The URL answers with an HTML page, not a YAML price list.")
 
 
 def client(allowlist: Iterable[str] = ()) -> Client:
@@ -26,9 +29,9 @@ def client(allowlist: Iterable[str] = ()) -> Client:
 def _check_answer(response: Response) -> None:
     # Before the body is read: an error page or a login form is refused without downloading it.
     if response.status != 200:
-        raise FetchError(f"The server answered HTTP {response.status} {response.reason}.")
+        raise FetchError(_("The server answered HTTP %(status)s %(reason)s.", status=response.status, reason=response.reason))
     if response.content_type in HTML_TYPES:
-        raise FetchError(NOT_A_PRICE_LIST)
+        raise FetchError(str(NOT_A_PRICE_LIST))
 
 
 def fetch_price_list(url: str, *, max_bytes: int, timeout: float, allowlist: Iterable[str] = ()) -> bytes:
@@ -38,5 +41,5 @@ def fetch_price_list(url: str, *, max_bytes: int, timeout: float, allowlist: Ite
         headers={"Accept": "application/x-yaml, text/yaml, text/plain, */*"},
     )
     if response.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
-        raise FetchError(NOT_A_PRICE_LIST)
+        raise FetchError(str(NOT_A_PRICE_LIST))
     return response.body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
@@ -11,8 +13,8 @@ from storefront.orders.models import OrderStatus
 
 
 class ImportForm(Form):
-    file = FileField("Price list file (YAML)")
-    url = StringField("…or the URL it is published at", [Optional(), Length(max=1000)],
+    file = FileField(_l("Price list file (YAML)"))
+    url = StringField(_l("…or the URL it is published at"), [Optional(), Length(max=1000)],
                       render_kw={"placeholder": "https://example.com/price-list.yaml", "inputmode": "url"})
 
     def validate(self, extra_validators=None) -> bool:
@@ -21,7 +23,7 @@ class ImportForm(Form):
         has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
         has_url = bool((self.url.data or "").strip())
         if has_file == has_url:
-            self.file.errors = [*self.file.errors, "Choose a file or give a URL (one of the two)."]
+            self.file.errors = [*self.file.errors, _("Choose a file or give a URL (one of the two).")]
             return False
         return True
 
@@ -32,7 +34,7 @@ class AcceptingForm(Form):
 
 class PartStatusForm(Form):
     status = HiddenField(validators=[InputRequired(), AnyOf([s.value for s in OrderStatus])])
-    note = TextAreaField("Note for the shopper (optional)", [Optional(), Length(max=500)])
+    note = TextAreaField(_l("Note for the shopper (optional)"), [Optional(), Length(max=500)])
 
 
 class ExportForm(Form):

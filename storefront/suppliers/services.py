@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_number
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -63,7 +65,7 @@ def shop_of(user: User) -> Shop:
     shop_id = policy.supplier_shop_id(user)
     shop = db.session.get(Shop, shop_id) if shop_id is not None else None
     if shop is None or not policy.owns_shop(user, shop.id):
-        raise NoShop("Your account is not linked to a shop yet; please contact the staff.")
+        raise NoShop(_("Your account is not linked to a shop yet; please contact the staff."))
     return shop
 
 
@@ -134,9 +136,9 @@ def start_file_import(user: User, filename: str, raw: bytes) -> ImportJob:
     shop = _acting_shop(user)
     limit = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"]
     if len(raw) > limit:
-        raise UploadTooLarge(f"The file is larger than the limit of {limit:,} bytes.", field="file")
+        raise UploadTooLarge(_("The file is larger than the limit of %(limit)s bytes.", limit=format_number(limit)), field="file")
     if not raw.strip():
-        raise PriceListInvalid.single("The file is empty.", field="file")
+        raise PriceListInvalid.single(_("The file is empty."), field="file")
     name = (Path(filename or "").name or "price-list.yaml")[:MAX_FILENAME]
     try:
         text = decode(raw)
@@ -147,7 +149,7 @@ def start_file_import(user: User, filename: str, raw: bytes) -> ImportJob:
         db.session.flush()
         return job
     if "\x00" in text:
-        raise PriceListInvalid.single("The file contains NUL characters; it is not a text price list.", field="file")
+        raise PriceListInvalid.single(_("The file contains NUL characters; it is not a text price list."), field="file")
     return _queue(shop, user, "file", name, text)
 
 
@@ -164,7 +166,7 @@ def get_import(user: User, import_id: int) -> ImportJob:
         select(ImportJob).where(ImportJob.id == import_id, ImportJob.shop_id == shop_of(user).id)
     )
     if job is None:
-        raise ImportNotFound("No such import.")
+        raise ImportNotFound(_("No such import."))
     return job
 
 
@@ -205,7 +207,7 @@ def export_state(user: User, token: str) -> str:
     """"pending", "ready" or "failed"; another shop's (or an unknown) export is NotFound."""
     state = export.export_state(shop_of(user), token)
     if state is None:
-        raise ExportNotFound("No such export.")
+        raise ExportNotFound(_("No such export."))
     return state
 
 
@@ -225,7 +227,7 @@ def export_download(user: User, token: str) -> tuple[Path, str]:
     """(path, download name) of a finished export; Conflict while it is still being written."""
     shop = _acting_shop(user)
     if export_state(user, token) != "ready":
-        raise Conflict("The export is not ready yet.")
+        raise Conflict(_("The export is not ready yet."))
     return export.export_path(shop, token), export.export_file_name(shop)
 
 
@@ -255,7 +257,7 @@ def _own_part(user: User, order_id: int) -> OrderPart:
         .options(selectinload(OrderPart.order), selectinload(OrderPart.items))
     )
     if part is None:
-        raise OrderNotFound("No such order.")
+        raise OrderNotFound(_("No such order."))
     return part
 
 

@@ -14,6 +14,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from storefront.accounts.models import Role
@@ -21,6 +23,7 @@ from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.htmx import error_status, is_partial, render_page_or_partial
 from storefront.orders import links
+from storefront.orders.labels import status_label
 from storefront.orders.models import OrderStatus
 from storefront.orders.status import STATUS_LABELS
 from storefront.security import roles_required, verified_required
@@ -53,9 +56,13 @@ def allow_price_list_uploads(endpoint, _values):
         request.max_content_length = current_app.config["SUPPLIER_MAX_PRICELIST_BYTES"] + UPLOAD_SLACK
 
 
+IMPORT_STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"),
+                       "failed": _l("failed")}
+
+
 @bp.app_context_processor
 def supplier_labels():
-    return {"part_status_labels": STATUS_LABELS}
+    return {"part_status_labels": STATUS_LABELS, "import_state_labels": IMPORT_STATE_LABELS}
 
 
 # -------------------------------------------------------------------------------------------------- dashboard
@@ -79,9 +86,9 @@ def toggle_accepting():
     """Switch order acceptance on or off."""
     form = AcceptingForm()
     if not form.validate():
-        return _accepting_answer(services.shop_of(_user()), "The form expired; please try again.", "error")
+        return _accepting_answer(services.shop_of(_user()), _("The form expired; please try again."), "error")
     shop = services.set_accepting_orders(_user(), form.accepting.data == "1")
-    notice = "Orders are accepted." if shop.accepting_orders else "Order acceptance is off: your goods cannot be bought."
+    notice = _("Orders are accepted.") if shop.accepting_orders else _("Order acceptance is off: your goods cannot be bought.")
     return _accepting_answer(shop, notice, "success")
 
 
@@ -169,7 +176,7 @@ def export_page():
 def download_price_list():
     """Download the shop's price list now (small shops)."""
     if services.export_needs_job(_user()):
-        flash("Your price list is large: prepare the file first, then download it.", "info")
+        flash(_("Your price list is large: prepare the file first, then download it."), "info")
         return redirect(url_for("suppliers.export_page"), 303)
     name, text = services.export_now(_user())
     return Response(text, mimetype="application/x-yaml",
@@ -182,7 +189,7 @@ def start_export():
     """Queue an export job, then show its progress."""
     form = ExportForm()
     if not form.validate():
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
         return redirect(url_for("suppliers.export_page"), 303)
     token = services.start_export(_user())
     return redirect(url_for("suppliers.show_export", token=token), 303)
@@ -241,7 +248,7 @@ def change_order_status(order_id: int):
     """Move the shop's part of the order to the chosen next status."""
     form = PartStatusForm()
     if not form.validate():
-        return _part_page(services.get_order_part(_user(), order_id), form, "Choose a valid next status.", status=400)
+        return _part_page(services.get_order_part(_user(), order_id), form, _("Choose a valid next status."), status=400)
     try:
         part = services.change_part_status(_user(), order_id, form.status.data, form.note.data or "",
                                            order_link=links.order_page)
@@ -250,7 +257,7 @@ def change_order_status(order_id: int):
             raise
         db.session.rollback()
         return _part_page(services.get_order_part(_user(), order_id), form, error.message, status=error.status)
-    notice = f"Your part of order #{order_id} is now {STATUS_LABELS[part.status].lower()}."
+    notice = _("Your part of order #%(id)s is now %(status)s.", id=order_id, status=status_label(part.status).lower())
     if is_partial():
         return _part_page(services.get_order_part(_user(), order_id), notice=notice)
     flash(notice, "success")

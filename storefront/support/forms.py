@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired
 
@@ -9,7 +10,7 @@ from storefront.forms import Form
 
 
 class MessageForm(Form):
-    body = TextAreaField("Message", [InputRequired("Write a message first.")])
+    body = TextAreaField(_l("Message"), [InputRequired(_l("Write a message first."))])
 
 
 class AskAboutOrderForm(Form):

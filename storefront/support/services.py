@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flask import current_app
+from flask_babel import gettext as _
 from limits import parse
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -59,7 +60,7 @@ def can_view(user: User, conversation: Conversation) -> bool:
 
 
 def _require_staff(user: User) -> None:
-    policy.require_staff(user, "Only support staff can do that.")
+    policy.require_staff(user, _("Only support staff can do that."))
 
 
 def _valid_id(value: int) -> bool:
@@ -71,7 +72,7 @@ def conversation_for(viewer: User, conversation_id: int) -> Conversation:
     """The conversation, if `viewer` may see it; someone else's looks exactly like a missing one."""
     conversation = db.session.get(Conversation, conversation_id) if _valid_id(conversation_id) else None
     if conversation is None or not can_view(viewer, conversation):
-        raise NotFound("No such conversation.")
+        raise NotFound(_("No such conversation."))
     return conversation
 
 
@@ -79,14 +80,14 @@ def order_to_ask_about(shopper: User, order_id: int) -> Order:
     """The shopper's own order `order_id`, which their conversation may be about (reads only)."""
     order = db.session.get(Order, order_id) if _valid_id(order_id) else None
     if order is None or not policy.owns(shopper, order):
-        raise NotFound("No such order.", field="order")
+        raise NotFound(_("No such order."), field="order")
     return order
 
 
 def get_or_open_conversation(shopper: User, order_id: int | None = None) -> Conversation:
     """The shopper's conversation (opened on first use), pointing at `order_id` when they ask about an order."""
     if is_staff(shopper):
-        raise Forbidden("Staff answer conversations from the support inbox.")
+        raise Forbidden(_("Staff answer conversations from the support inbox."))
     order = order_to_ask_about(shopper, order_id) if order_id is not None else None
     conversation = db.session.scalars(
         select(Conversation).where(Conversation.shopper_id == shopper.id).order_by(Conversation.id.desc()).limit(1)
@@ -112,13 +113,13 @@ def normalise_body(body: str | None) -> str:
 def post_message(conversation: Conversation, author: User, body: str | None) -> Message:
     """Store a message from the shopper of `conversation` or from staff; it is published after the commit."""
     if not can_view(author, conversation):
-        raise NotFound("No such conversation.")
+        raise NotFound(_("No such conversation."))
     text = normalise_body(body)
     if not text:
-        raise InvalidMessage("Write a message first.", field="body")
+        raise InvalidMessage(_("Write a message first."), field="body")
     limit = current_app.config["SUPPORT_MAX_MESSAGE_LENGTH"]
     if len(text) > limit:
-        raise InvalidMessage(f"Messages can be at most {limit} characters long.", field="body")
+        raise InvalidMessage(_("Messages can be at most %(limit)s characters long.", limit=limit), field="body")
     _count_against_rate_limit(author)
 
     message = Message(conversation=conversation, author=author, body=text, created_at=utcnow())
@@ -148,7 +149,7 @@ def _count_against_rate_limit(author: User) -> None:
         return
     item = parse(current_app.config["SUPPORT_RATE_LIMIT"])
     if not rate_limits.hit(item, RATE_SCOPE, str(author.id)):  # in-process while Redis is away
-        raise RateLimited("You are sending messages too fast; wait a minute and try again.", field="body")
+        raise RateLimited(_("You are sending messages too fast; wait a minute and try again."), field="body")
 
 
 def message_payload(message: Message) -> dict[str, Any]:
@@ -170,7 +171,7 @@ def message_payload(message: Message) -> dict[str, Any]:
 def messages_after(conversation: Conversation, after_id: int, viewer: User, limit: int = CATCH_UP_LIMIT) -> list[Message]:
     """Messages newer than `after_id`, oldest first: what a reconnecting client missed."""
     if not can_view(viewer, conversation):
-        raise NotFound("No such conversation.")
+        raise NotFound(_("No such conversation."))
     return list(
         db.session.scalars(
             select(Message)
@@ -185,7 +186,7 @@ def messages_after(conversation: Conversation, after_id: int, viewer: User, limi
 def recent_messages(conversation: Conversation, viewer: User, limit: int = HISTORY_LIMIT) -> list[Message]:
     """The latest `limit` messages, oldest first, for the page's history."""
     if not can_view(viewer, conversation):
-        raise NotFound("No such conversation.")
+        raise NotFound(_("No such conversation."))
     newest = db.session.scalars(
         select(Message)
         .options(selectinload(Message.author))
@@ -199,7 +200,7 @@ def recent_messages(conversation: Conversation, viewer: User, limit: int = HISTO
 def mark_read(conversation: Conversation, viewer: User, up_to_id: int | None = None) -> None:
     """Move the viewer's side's read marker forward (never back) to `up_to_id` or the newest message."""
     if not can_view(viewer, conversation):
-        raise NotFound("No such conversation.")
+        raise NotFound(_("No such conversation."))
     newest = db.session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation.id)) or 0
     target = newest if up_to_id is None else min(up_to_id, newest)
     if is_staff(viewer):
@@ -242,7 +243,7 @@ def inbox(staff: User, which: InboxFilter = "open") -> list[InboxRow]:
     """Conversations for the staff inbox with their unread counts, most recent activity first."""
     _require_staff(staff)
     if which not in INBOX_FILTERS:
-        raise DomainError("Unknown inbox filter.", field="filter")
+        raise DomainError(_("Unknown inbox filter."), field="filter")
     unread = (
         select(func.count(Message.id))
         .where(Message.conversation_id == Conversation.id, Message.id > Conversation.staff_read_id)
@@ -366,7 +367,7 @@ def act_on_conversation(staff: User, conversation_id: int, action: str) -> Conve
 
 def _require_verified(user: User) -> None:
     # Pages and sockets refuse unverified accounts; the API (which authenticates by token only) does the same.
-    policy.require_verified(user, "Verify your e-mail address before using the support chat.")
+    policy.require_verified(user, _("Verify your e-mail address before using the support chat."))
 
 
 def list_conversations(
@@ -376,7 +377,7 @@ def list_conversations(
     a shopper their own (optionally only open or closed ones; "mine" is all of them)."""
     _require_verified(viewer)
     if which is not None and which not in INBOX_FILTERS:
-        raise DomainError("Unknown inbox filter.", field="filter")
+        raise DomainError(_("Unknown inbox filter."), field="filter")
     query = select(Conversation).options(selectinload(Conversation.shopper), selectinload(Conversation.assignee))
     if is_staff(viewer):
         query = _filtered(query.where(Conversation.last_message_at.is_not(None)), viewer, which or "open")

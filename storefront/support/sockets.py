@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, request
+from flask_babel import gettext as _
 from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import CloseReason
 
@@ -196,7 +197,7 @@ def handle_frame(target: SocketTarget, raw: str | bytes | None) -> dict | None:
             user, conversation = _load(target)
             if "body" in data:
                 if not isinstance(data["body"], str):
-                    return _error("malformed", "The body must be text.")
+                    return _error("malformed", _("The body must be text."))
                 services.post_message(conversation, user, data["body"])
             elif "read" in data:
                 if not isinstance(data["read"], int) or isinstance(data["read"], bool):
@@ -206,12 +207,12 @@ def handle_frame(target: SocketTarget, raw: str | bytes | None) -> dict | None:
                 return _error("malformed", 'Send a JSON object such as {"body": "Hello"}.')
         if "body" in data and not get_broker(current_app._get_current_object()).available:
             # Stored, but live delivery is interrupted (Redis away): say so rather than leave the sender waiting.
-            return _error("reconnecting", "Reconnecting… Your message is saved and will be delivered shortly.")
+            return _error("reconnecting", _("Reconnecting… Your message is saved and will be delivered shortly."))
     except DomainError as error:
         return _error(error.code, error.message)
     except SessionEnded:
         raise
     except Exception:  # one bad frame (or a database hiccup) must not take the socket down
         log.exception("support: storing a frame failed")
-        return _error("unavailable", "The message could not be stored; try again.")
+        return _error("unavailable", _("The message could not be stored; try again."))
     return None

@@ -14,7 +14,6 @@ from storefront.accounts.models import Role
 from storefront.domain_errors import DomainError
 from storefront.extensions import db
 from storefront.htmx import error_status, is_partial, render_page_or_partial
-from storefront.orders.status import STATUS_LABELS
 from storefront.security import roles_required, verified_required
 from storefront.support import services
 from storefront.support.forms import AskAboutOrderForm, MessageForm
@@ -44,7 +43,7 @@ def support_shell() -> dict:
 def _chat_page(chat: services.ChatView, form: MessageForm, status: int = 200, **extra):
     template = "support/conversation.html" if services.is_staff(current_user) else "support/chat.html"
     html = render_page_or_partial(
-        template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial(), labels=STATUS_LABELS, **extra
+        template, "support/_chat.html", chat=chat, form=form, oob_launcher=is_partial(), **extra
     )
     return html, status
 
@@ -169,7 +168,7 @@ def show_conversation_orders(conversation_id: int):
     except DomainError as error:
         _domain_abort(error)
     return render_page_or_partial("support/orders.html", "support/_orders.html", conversation=conversation,
-                                  orders=orders, labels=STATUS_LABELS)
+                                  orders=orders)
 
 
 def _act(conversation_id: int, action: str):

@@ -13,6 +13,8 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from storefront import policy
@@ -26,10 +28,10 @@ from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
 from storefront.webhooks.delivery import client, deliver_webhook
 from storefront.webhooks.models import FAILED, PENDING, Webhook, WebhookDelivery
 
-EVENTS: dict[str, str] = {
-    "order.created": "An order was placed",
-    "order.status_changed": "An order moved to another status",
-    "order.shipped": "An order was sent",
+EVENTS: dict[str, str] = {  # lazy labels: shown in the language of the page
+    "order.created": _l("An order was placed"),
+    "order.status_changed": _l("An order moved to another status"),
+    "order.shipped": _l("An order was sent"),
 }
 TEST_EVENT = "webhook.test"
 MAX_SECRET = 200
@@ -45,7 +47,7 @@ class WebhookNotFound(NotFound):
 
 
 def _require_staff(actor: User) -> None:
-    policy.require_staff(actor, "Only staff can manage webhooks.")
+    policy.require_staff(actor, _("Only staff can manage webhooks."))
 
 
 def check_webhook_url(url: str, *, look_up: bool = True) -> str:
@@ -64,9 +66,9 @@ def _clean_events(events: Iterable[str]) -> list[str]:
     chosen = [event for event in EVENTS if event in set(events)]
     unknown = set(events) - set(EVENTS)
     if unknown:
-        raise InvalidWebhook(f"Unknown event: {', '.join(sorted(unknown))}.", field="events")
+        raise InvalidWebhook(_("Unknown event: %(events)s.", events=", ".join(sorted(unknown))), field="events")
     if not chosen:
-        raise InvalidWebhook("Choose at least one event.", field="events")
+        raise InvalidWebhook(_("Choose at least one event."), field="events")
     return chosen
 
 
@@ -93,7 +95,7 @@ def get_webhook(actor: User, webhook_id: int) -> Webhook:
     _require_staff(actor)
     webhook = db.session.get(Webhook, webhook_id)
     if webhook is None:
-        raise WebhookNotFound("No such webhook.")
+        raise WebhookNotFound(_("No such webhook."))
     return webhook
 
 
@@ -152,7 +154,7 @@ def redeliver(actor: User, delivery_id: int) -> WebhookDelivery:
     _require_staff(actor)
     old = db.session.get(WebhookDelivery, delivery_id)
     if old is None:
-        raise NotFound("No such delivery.")
+        raise NotFound(_("No such delivery."))
     return _queue(old.webhook, old.event, old.payload)
 
 

@@ -157,6 +157,9 @@ class Sockets:
         def one(index: int) -> None:
             try:
                 ws = Client.connect(f"{self.ws_base}/ws/live?topics=product:{index + 1}")
+                # simple-websocket's client leaves a frame that came with the 101 in wsproto's buffer until more
+                # data arrives (the next ping, 25 s): parse it now. Browsers have no such quirk.
+                ws._handle_events()
                 first = ws.receive(timeout=30)
                 if first is None or json.loads(first).get("kind") != "ready":
                     raise RuntimeError("no ready frame")

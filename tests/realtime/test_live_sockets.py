@@ -35,7 +35,11 @@ def connect(app, server, user_id: int | None, topics: str, **headers) -> Client:
     if user_id is not None:
         with app.app_context():
             headers.update(cookie_header(app, db.session.get(User, user_id)))
-    return Client.connect(ws_url(server, f"/ws/live?topics={topics}"), headers=headers)
+    ws = Client.connect(ws_url(server, f"/ws/live?topics={topics}"), headers=headers)
+    # simple-websocket's client parses only the 101 from its first read: a "ready" frame that arrived in the same
+    # read waits in wsproto's buffer until more data comes (the next ping, 25 s). Browsers have no such quirk.
+    ws._handle_events()
+    return ws
 
 
 def receive_json(ws, timeout: float = TIMEOUT) -> dict:

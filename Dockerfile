@@ -26,7 +26,8 @@ RUN pybabel compile -q -d storefront/translations
 RUN mkdir -p instance && chown storefront:storefront instance
 USER storefront
 
-EXPOSE 8000
+# 8000: the web process (this image's command); 8001: the realtime process (compose's `realtime` service).
+EXPOSE 8000 8001
 
 # slim has no curl: ask /healthz (the database and Redis) with the interpreter we already have.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
@@ -34,5 +35,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 # The entrypoint migrates the database before the web server starts; run through sh so no exec bit is needed.
 ENTRYPOINT ["sh", "/app/docker/entrypoint.sh"]
-# gunicorn.conf.py: gthread, WEB_CONCURRENCY workers × GUNICORN_THREADS threads (2 × 100: the README's chat sizing).
+# gunicorn.conf.py: gthread, WEB_CONCURRENCY workers × GUNICORN_THREADS threads (2 × 16: pages and API only;
+# the websockets are the realtime service's).
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"]

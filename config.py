@@ -205,6 +205,8 @@ class Config:
     SUPPORT_RATE_LIMIT = os.environ.get("SUPPORT_RATE_LIMIT", "30 per minute")
     SUPPORT_CHANNEL_PREFIX = os.environ.get("SUPPORT_CHANNEL_PREFIX", "storefront:support")
     SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 32 * 1024}
+    # How often an idle live socket (/ws/live) checks that its session is still live (log-out elsewhere).
+    LIVE_SESSION_RECHECK = env_int("LIVE_SESSION_RECHECK", 60)
 
     SQLALCHEMY_RECORD_QUERIES = False
     REQUIRE_DATABASE_ON_START = False

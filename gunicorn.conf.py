@@ -1,8 +1,8 @@
 """gunicorn's settings for the web process (`gunicorn wsgi:app` reads this file from the working directory).
 
-Threaded workers: each open support-chat websocket holds a thread for its whole life, so workers × threads
-must cover the peak of open chat tabs plus page traffic (README, "Sizing for the support chat"). Every value
-can be changed from the environment without a new image.
+Threaded workers for pages and the API: the websockets are served by the realtime process (realtime.py,
+gevent), so workers × threads need only cover concurrent page and API requests (README, "Live pages").
+Every value can be changed from the environment without a new image.
 """
 
 import os
@@ -12,7 +12,7 @@ import tempfile
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "100"))
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # a worker silent this long is restarted
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

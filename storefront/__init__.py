@@ -145,7 +145,7 @@ def register_blueprints(app: Flask) -> None:
     from storefront.api import register_api
 
     for feature in ("main", "observability", "catalog", "accounts", "cart", "orders", "suppliers", "backoffice",
-                    "support", "media", "documents"):
+                    "support", "media", "documents", "realtime"):
         app.register_blueprint(import_module(f"storefront.{feature}.views").bp)
     register_api(ext.api)
     # The API authenticates with JWT bearer tokens, not cookies: the only blueprint set without CSRF.

@@ -26,7 +26,7 @@ REMEMBER_COOKIE = "storefront_remember"
 
 
 def client_address() -> str | None:
-    """The address the request came from (no proxy headers are trusted: there is no ProxyFix)."""
+    """The address the request came from (X-Forwarded-For only with TRUSTED_PROXY_HOPS set: observability/proxy.py)."""
     return request.remote_addr
 
 

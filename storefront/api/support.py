@@ -117,6 +117,37 @@ class Conversations(MethodView):
         return row
 
 
+class ConversationOrderSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"example": 12})
+    status = ma.fields.Function(lambda order: order.status.value, metadata={"example": "confirmed"})
+    total = ma.fields.Decimal(as_string=True, metadata={"example": "2300.00"})
+    created_at = ma.fields.DateTime(metadata={"example": "2025-01-31T12:00:00+00:00"})
+    url = ma.fields.Function(lambda order: f"/api/v1/orders/{order.id}",
+                             metadata={"description": "The order in the API", "example": "/api/v1/orders/12"})
+
+
+@blp.route("/<id:conversation_id>/<any(assign, close, reopen):action>")
+class ConversationAction(MethodView):
+    @auth_required(blp)
+    @errors(blp, 403, 404)
+    @blp.response(200, SupportConversationSchema)
+    def post(self, conversation_id, action):
+        """Staff: `assign` the conversation to yourself, `close` it (the shopper writing again reopens it) or
+        `reopen` it; the same rules and inbox fan-out as the conversation page's buttons."""
+        return services.act_for_api(current_api_user(), conversation_id, action)
+
+
+@blp.route("/<id:conversation_id>/orders")
+class ConversationOrders(MethodView):
+    @auth_required(blp)
+    @errors(blp, 403, 404)
+    @blp.response(200, ConversationOrderSchema(many=True))
+    def get(self, conversation_id):
+        """The shopper's five latest orders, newest first, as staff see them beside the conversation (staff)."""
+        _, orders = services.orders_for_staff(current_api_user(), conversation_id)
+        return orders
+
+
 @blp.route("/<id:conversation_id>/messages")
 class ConversationMessages(MethodView):
     @auth_required(blp)

@@ -20,6 +20,7 @@ from storefront.cart.models import CartItem
 from storefront.catalog.models import Offer, Product
 from storefront.domain_errors import Conflict, DomainError, NotFound
 from storefront.extensions import db
+from storefront.realtime import events as live
 
 Owner = User | str  # a signed-in user, or a guest cart's session key
 MAX_QUANTITY = 9999  # per line: bounds absurd input long before any stock check
@@ -159,6 +160,7 @@ def add_item(owner: Owner, offer_id: int, quantity: object = 1) -> CartItem:
     else:
         item.quantity = in_cart + quantity
     db.session.flush()
+    _badge_changed(owner)
     return item
 
 
@@ -170,12 +172,14 @@ def set_quantity(owner: Owner, item_id: int, quantity: object) -> CartItem:
     _check_stock(offer, quantity, available=_available(owner, offer))
     item.quantity = quantity
     db.session.flush()
+    _badge_changed(owner)
     return item
 
 
 def remove_item(owner: Owner, item_id: int) -> None:
     db.session.delete(_get_item(owner, item_id))
     db.session.flush()
+    _badge_changed(owner)
 
 
 def empty_cart(owner: Owner) -> int:
@@ -183,6 +187,7 @@ def empty_cart(owner: Owner) -> int:
     reservations.release(owner)
     result = db.session.execute(delete(CartItem).where(_owned_by(owner)).execution_options(synchronize_session=False))
     db.session.expire_all()  # loaded CartItem objects may be gone now
+    _badge_changed(owner)
     return result.rowcount or 0
 
 
@@ -202,6 +207,8 @@ def fit_to_stock(owner: Owner) -> list[str]:
                            old=item.quantity, new=available))
             item.quantity = available
     db.session.flush()
+    if notes:
+        _badge_changed(owner)
     return notes
 
 
@@ -222,6 +229,8 @@ def merge_guest_cart(session_key: str | None, user: User) -> int:
         db.session.delete(guest)
         moved += 1
     db.session.flush()
+    if moved:
+        _badge_changed(user)
     return moved
 
 
@@ -352,6 +361,12 @@ def get_cart(owner: Owner) -> CartSummary:
     for group in groups.values():
         group.delivery_fee = delivery_fee(group.subtotal)
     return CartSummary(list(groups.values()))
+
+
+def _badge_changed(owner: Owner) -> None:
+    """A signed-in shopper's other tabs show the new count once this commits (guests have no live socket)."""
+    if isinstance(owner, User):
+        live.cart_changed(owner.id, cart_count(owner))
 
 
 def cart_count(owner: Owner | None) -> int:

@@ -33,6 +33,7 @@ from flask import current_app
 from storefront.after_commit import after_commit
 from storefront.catalog.summary import products_of
 from storefront.extensions import db
+from storefront.realtime import events as live
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -191,9 +192,11 @@ def invalidate_catalog(
 ) -> None:
     """Forget cached catalog lists and the pages of the given products (and of every product the given shops
     offer or the given categories hold). Call it after the change has committed."""
+    product_ids = list(product_ids)
     cache = get_cache()
     if cache is not None:
         cache.bump(_generations(product_ids, shop_ids, category_ids))
+    live.products_changed(product_ids, committed=True)  # after the bump: open product pages refetch fresh ones
 
 
 def invalidate_products(product_ids: Iterable[int], *, lists: bool = True) -> None:
@@ -216,6 +219,8 @@ def invalidate_catalog_after_commit(
 
     The affected products are resolved now, while the session may still run SQL (it cannot after commit).
     """
+    product_ids = list(product_ids)
     cache = get_cache()
     if cache is not None:
         after_commit(partial(cache.bump, _generations(product_ids, shop_ids, category_ids)))
+    live.products_changed(product_ids)  # queued after the bump: open product pages refetch fresh ones

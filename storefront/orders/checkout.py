@@ -21,7 +21,15 @@ from storefront.accounts.models import User
 from storefront.accounts.services import get_contact, normalise_email
 from storefront.cart import reservations
 from storefront.cart.models import CartItem
-from storefront.cart.services import CartSummary, Owner, check_quantity, delivery_fee, get_cart, unavailable_reason
+from storefront.cart.services import (
+    CartSummary,
+    Owner,
+    cart_count,
+    check_quantity,
+    delivery_fee,
+    get_cart,
+    unavailable_reason,
+)
 from storefront.catalog.models import Offer, Product
 from storefront.domain_errors import Conflict, DomainError
 from storefront.extensions import db
@@ -31,6 +39,7 @@ from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, Or
 from storefront.orders.status import OrderLink, no_link, webhook_data
 from storefront.orders.stock import stock_changed, warn_low_stock
 from storefront.payments.providers import PaymentProvider, offered
+from storefront.realtime import events as live
 from storefront.webhooks import services as webhooks
 
 MAX_KEY = 64
@@ -426,3 +435,5 @@ def _after_placement(order: Order, order_link: OrderLink) -> None:
             taken[item.offer_id] = taken.get(item.offer_id, 0) - item.quantity
     stock_changed(taken)
     webhooks.emit("order.created", webhook_data(order))
+    live.order_changed(order.id, order.user_id)  # the shopper's other tabs: a new row in the list
+    live.cart_changed(order.user_id, cart_count(order.user))  # lines added meanwhile stay in the cart

@@ -28,6 +28,7 @@ from storefront.orders.labels import status_label
 from storefront.orders.locks import begin_write
 from storefront.orders.models import Order, OrderEvent, OrderPart, OrderStatus
 from storefront.orders.stock import return_stock
+from storefront.realtime import events as live
 from storefront.webhooks import services as webhooks
 
 OrderLink = Callable[[int], str]  # order id → the absolute URL of its page, for e-mails
@@ -174,6 +175,7 @@ def _change_order_status(order: Order, to: OrderStatus, actor: User | None, note
     for part, previous in moved:
         # Someone else moved this supplier's part (the shopper, staff, the system): its shop is told.
         _part_changed(order, part, previous, actor, note, tell_supplier=True)
+    live.order_changed(order.id, order.user_id)
     _notify(order, to, note, order_link)
     return order
 
@@ -221,6 +223,7 @@ def change_part_status(part: OrderPart, to_status: OrderStatus | str, actor: Use
     # Staff moving a supplier's part tell that supplier; the supplier acting on its own part needs no e-mail.
     _part_changed(order, part, current, actor, note, tell_supplier=not policy.owns_shop(actor, part.shop_id))
     moved = follow_parts(order, actor) is not None
+    live.order_changed(order.id, order.user_id)
     if moved and (to != S.CANCELLED or order.status == S.CANCELLED):
         # The order moved with its part (or all parts are cancelled): one e-mail about where the order now is.
         # A part cancelled while the rest moves on is the news itself: that mail names the supplier.

@@ -26,6 +26,7 @@ from storefront.domain_errors import DomainError, Forbidden, NotFound
 from storefront.extensions import db
 from storefront.orders.models import Order
 from storefront.pagination import DEFAULT_PAGE_SIZE, Page, paginate
+from storefront.realtime import events as live
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
 from storefront.support.models import Conversation, Message
 
@@ -135,6 +136,11 @@ def post_message(conversation: Conversation, author: User, body: str | None) -> 
     db.session.flush()
     _publish_after_commit(conversation_channel(current_app, conversation.id), message_payload(message))
     _announce_to_inbox(conversation)
+    # The other side's header badge: the shopper's when staff write, every staff member's when a shopper does.
+    if is_staff(author):
+        live.unread_changed(conversation.shopper_id)
+    else:
+        live.unread_changed(staff=True)
     return message
 
 
@@ -202,9 +208,11 @@ def mark_read(conversation: Conversation, viewer: User, up_to_id: int | None = N
             conversation.staff_read_id = target
             db.session.flush()
             _announce_to_inbox(conversation)
+            live.unread_changed(staff=True)
     elif target > conversation.shopper_read_id:
         conversation.shopper_read_id = target
         db.session.flush()
+        live.unread_changed(conversation.shopper_id)
 
 
 def unread_count(user: User) -> int:
@@ -407,6 +415,21 @@ def history_for_api(viewer: User, conversation_id: int, after: int = 0, limit: i
     """Messages of a conversation the viewer may see, oldest first, after message id `after`."""
     _require_verified(viewer)
     return messages_after(conversation_for(viewer, conversation_id), after, viewer, limit)
+
+
+def act_for_api(staff: User, conversation_id: int, action: str) -> InboxRow:
+    """Assign to me / close / reopen from the API: the pages' rules, answered with the conversation."""
+    _require_verified(staff)
+    conversation = act_on_conversation(staff, conversation_id, action)
+    return _with_unread([conversation], Conversation.staff_read_id)[0]
+
+
+def orders_for_staff(staff: User, conversation_id: int) -> tuple[Conversation, list[Order]]:
+    """A conversation's shopper's recent orders, for staff (the page's aside and the API)."""
+    _require_verified(staff)
+    _require_staff(staff)
+    conversation = conversation_for(staff, conversation_id)
+    return conversation, recent_orders(conversation, staff)
 
 
 def send_for_api(author: User, conversation_id: int, body: str | None) -> Message:

@@ -7,8 +7,9 @@ is never upgraded. Frames are JSON: the client sends `{"body": "…"}` (or `{"re
 marker); the server sends stored messages `{id, conversation_id, author, body, created_at}`, `{"error": code,
 "message": …}` for a refused frame, and in inbox mode `{"type": "inbox", "conversation_id": …}`.
 
-Each socket holds one thread (its handler, blocked in `receive`); live frames are written by whichever thread
-publishes (in-process) or by the Redis listener thread, serialised per socket by a lock.
+Each socket's handler blocks in `receive`: a greenlet in the realtime process (`realtime.py`, gevent), a thread
+under the threaded server (`make run`, tests). Live frames are written by whichever thread publishes (in-process)
+or by the Redis listener, serialised per socket by a lock.
 """
 
 from __future__ import annotations
@@ -17,21 +18,18 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, request
 from flask_babel import gettext as _
-from flask_login import current_user
 from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import CloseReason
 
-from storefront.accounts import api_tokens, sessions
-from storefront.accounts.models import UserSession
+from storefront.accounts import sessions
 from storefront.domain_errors import DomainError
 from storefront.extensions import db, sock
-from storefront.security import current_session
 from storefront.support import services
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
+from storefront.support.handshake import handshake_session, same_origin
 from storefront.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -53,15 +51,6 @@ class SessionEnded(Exception):
     """The session the socket was opened under ended (log-out, sign out everywhere, deactivation)."""
 
 
-def same_origin() -> bool:
-    """A browser always sends Origin on a websocket handshake; other clients may leave it out."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()
-
-
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):
@@ -69,23 +58,6 @@ def _int_arg(name: str) -> int | None:
     if not raw.isdigit() or len(raw) > 18:
         abort(400)
     return int(raw)
-
-
-def _handshake_session() -> UserSession:
-    """API clients: a bearer access token in `Authorization`; browsers: the session cookie. Either names a live
-    server-side session (the same check as pages and API) of a verified user, or the answer is 401."""
-    if request.headers.get("Authorization"):
-        # An Authorization header is never ignored for the cookie: bad or unusable is 401.
-        token = api_tokens.parse_bearer(request.headers["Authorization"])
-        try:
-            row = api_tokens.access_token_session(token) if token else None
-        except api_tokens.TokenError:
-            row = None
-    else:
-        row = current_session() if current_user.is_authenticated else None
-    if row is None or not row.user.is_verified:
-        abort(401)
-    return row
 
 
 @ws_bp.before_request
@@ -96,7 +68,7 @@ def check_handshake():
     # CSRF tokens do not cover websockets; the Origin check is what stops another site's page from connecting.
     if not same_origin():
         abort(403)
-    user_session = _handshake_session()
+    user_session = handshake_session()
     user = user_session.user
     conversation_id, after = _int_arg("conversation"), _int_arg("after")
     try:

@@ -159,6 +159,18 @@ def reply_conversation(conversation_id: int):
     return _chat_page(chat, form, error_status(422 if form.errors else 200))
 
 
+@bp.get("/conversations/<id:conversation_id>/orders")
+@roles_required(Role.STAFF)
+def show_conversation_orders(conversation_id: int):
+    """The shopper's recent orders with their statuses (the conversation page's aside; refetched on pushes)."""
+    try:
+        conversation, orders = services.orders_for_staff(current_user, conversation_id)
+    except DomainError as error:
+        _domain_abort(error)
+    return render_page_or_partial("support/orders.html", "support/_orders.html", conversation=conversation,
+                                  orders=orders)
+
+
 def _act(conversation_id: int, action: str):
     try:
         services.act_on_conversation(current_user, conversation_id, action)

@@ -17,6 +17,7 @@ from storefront.catalog.cache import LISTS, cached
 from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
 from storefront.domain_errors import NotFound
 from storefront.htmx import is_partial
+from storefront.i18n import current_locale
 from storefront.templating import fill_shared, render_shared
 
 bp = Blueprint("catalog", __name__)
@@ -74,7 +75,8 @@ def _results_html(context: dict) -> Markup:
     It depends only on the URL (the query and the raw filter values it shows) and the catalog's data, so it is
     cached with the lists; only the CSRF token in its add-to-cart forms is the visitor's own.
     """
-    key = hashlib.sha256(f"{request.endpoint} {request.full_path}".encode()).hexdigest()
+    # Keyed by language too: the fragment carries translated words (and money formatted for the locale).
+    key = hashlib.sha256(f"{request.endpoint} {request.full_path} {current_locale()}".encode()).hexdigest()
     return fill_shared(cached(f"html:{key}", [LISTS], lambda: render_shared("catalog/_results.html", **context)))
 
 

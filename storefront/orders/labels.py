@@ -6,8 +6,10 @@ Lazy: the labels are looked up in the language of the request that shows them. T
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from storefront.i18n import N_
 from storefront.orders.models import OrderStatus
 
 S = OrderStatus
@@ -25,3 +27,16 @@ def status_label(status: OrderStatus | str | None) -> str:
         return str(STATUS_LABELS[OrderStatus(status)])
     except ValueError:
         return str(status)
+
+
+# Notes the shop itself writes into the history (stored in English); people's own notes are shown as written.
+SYSTEM_NOTES = frozenset({
+    N_("Order placed."), N_("Cancelled by the shopper."), N_("Every supplier cancelled their part."),
+})
+
+
+def event_note(note: str | None) -> str:
+    """A history note in the reader's language when the shop wrote it; plain text either way (autoescaped)."""
+    if not note:
+        return ""
+    return gettext(note) if note in SYSTEM_NOTES else note

@@ -31,11 +31,12 @@ from storefront.orders.forms import (
     decode_prices,
     encode_prices,
 )
-from storefront.orders.labels import status_label
+from storefront.orders.labels import event_note, status_label
 from storefront.security import verified_required
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 bp.add_app_template_filter(status_label, "status_label")  # every page shows statuses in words, translated
+bp.add_app_template_filter(event_note, "event_note")
 PER_PAGE = 20
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from storefront.accounts.models import User
 from storefront.extensions import db
-from tests.factories import PASSWORD, OrderEventFactory, OrderFactory, UserFactory
+from tests.factories import PASSWORD, OfferFactory, OrderEventFactory, OrderFactory, UserFactory
 from tests.orders.order_helpers import login
 
 
@@ -104,3 +104,25 @@ def test_money_in_english(app):
 
     assert format_money(Decimal("69500")) == "₽69,500"
     assert format_money(Decimal("1990.50")) == "₽1,990.50"
+
+
+def test_the_cached_catalog_fragment_is_kept_per_language(russian_app, session):
+    OfferFactory(product__name="Кофемолка", price=Decimal("1990.00"), quantity=3)
+    db.session.commit()
+    client = russian_app.test_client()
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    russian = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "1 product" in english and "₽1,990" in english
+    assert "1 товар" in russian and "1\u00a0990\u00a0₽" in russian and "1 product" not in russian
+
+
+def test_status_labels_are_one_translated_mapping(russian_app):
+    from flask_babel import force_locale
+
+    from storefront.orders.labels import status_label
+
+    with force_locale("ru"):
+        assert [status_label(s) for s in ("new", "confirmed", "assembled", "sent", "delivered", "cancelled")] == [
+            "Новый", "Подтверждён", "Собран", "Отправлен", "Доставлен", "Отменён"]
+    with force_locale("en"):
+        assert status_label("cancelled") == "Cancelled" and status_label("odd") == "odd"

@@ -250,7 +250,7 @@ def request_password_reset():
             ngettext("If an account uses this address, we have sent it a link to choose a new password (it works "
                      "once, for %(hours)s hour).",
                      "If an account uses this address, we have sent it a link to choose a new password (it works "
-                     "once, for %(hours)s hours).", math.ceil(hours), hours=format(hours, "g")),
+                     "once, for %(hours)s hours).", int(hours) if hours == int(hours) else 0, hours=format(hours, "g")),  # 0: "0.5 hours"
             "success",
         )
         return redirect(url_for("accounts.login"))

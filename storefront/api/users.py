@@ -32,10 +32,19 @@ class UserSchema(ma.Schema):
     )
     created_at = ma.fields.DateTime(dump_only=True, metadata={"example": "2025-01-31T12:00:00+00:00"})
     last_login_at = ma.fields.DateTime(dump_only=True, allow_none=True, metadata={"example": None})
+    locale = ma.fields.String(
+        dump_only=True, allow_none=True,
+        metadata={"description": "Interface language chosen (null: Accept-Language decides)", "example": "ru"},
+    )
 
 
 class MeUpdateSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=120), metadata={"example": "Ann Buyer"})
+    locale = ma.fields.String(
+        allow_none=True, validate=ma.validate.OneOf(["ru", "en"]),
+        metadata={"description": "Interface language for pages and e-mails (null: Accept-Language decides)",
+                  "example": "en"},
+    )
     current_password = ma.fields.String(
         load_only=True, validate=ma.validate.Length(max=1024),
         metadata={"description": "Needed with `new_password`", "format": "password", "example": "old-secret-42"},
@@ -81,10 +90,12 @@ class CurrentUser(MethodView):
     @blp.arguments(MeUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, data):
-        """Change your name and/or password (a new password ends every session and token)."""
+        """Change your name, interface language and/or password (a new password ends every session and token)."""
         user = current_api_user()
         if "name" in data:
             services.update_profile(user, name=data["name"])
+        if "locale" in data:
+            services.set_locale(user, data["locale"])
         if "new_password" in data:
             services.change_password(
                 user, current_password=data["current_password"], new_password=data["new_password"]

@@ -143,7 +143,7 @@ def dashboard():
     figures = order_reports.order_figures(_user())
     chart = bar_chart(
         [(f"{d.day:%d}", d.revenue, ngettext("%(day)s: %(num)d order, %(revenue)s", "%(day)s: %(num)d orders, %(revenue)s",
-                                             d.orders, day=f"{d.day:%d.%m}", revenue=format_money(d.revenue)))
+                                             d.orders, day=d.day.strftime("%d.%m"), revenue=format_money(d.revenue)))
          for d in figures.days],
         summary=ngettext("Revenue per day over the last %(num)d day; total %(total)s.",
                          "Revenue per day over the last %(num)d days; total %(total)s.", len(figures.days),

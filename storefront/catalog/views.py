@@ -76,7 +76,8 @@ def _results_html(context: dict) -> Markup:
     catalog's data, so it is cached with the lists; only the CSRF token in its add-to-cart forms is the
     visitor's own.
     """
-    key = hashlib.sha256(f"{current_locale()} {request.endpoint} {request.full_path}".encode()).hexdigest()
+    # Keyed by language too: the fragment carries translated words (and money formatted for the locale).
+    key = hashlib.sha256(f"{request.endpoint} {request.full_path} {current_locale()}".encode()).hexdigest()
     return fill_shared(cached(f"html:{key}", [LISTS], lambda: render_shared("catalog/_results.html", **context)))
 
 

@@ -6,9 +6,10 @@ Lazy: the labels are looked up in the language of the request that shows them. T
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from storefront.i18n import N_
 from storefront.orders.models import OrderStatus
 
 S = OrderStatus
@@ -28,10 +29,14 @@ def status_label(status: OrderStatus | str | None) -> str:
         return str(status)
 
 
-def status_word(status: OrderStatus) -> str:
-    """The status in lower case for sentences (e-mail subjects, notices), in the current language (a worker
-    uses the shop's own)."""
-    return {
-        S.NEW: _("new"), S.CONFIRMED: _("confirmed"), S.ASSEMBLED: _("assembled"), S.SENT: _("sent"),
-        S.DELIVERED: _("delivered"), S.CANCELLED: _("cancelled"),
-    }[status]
+# Notes the shop itself writes into the history (stored in English); people's own notes are shown as written.
+SYSTEM_NOTES = frozenset({
+    N_("Order placed."), N_("Cancelled by the shopper."), N_("Every supplier cancelled their part."),
+})
+
+
+def event_note(note: str | None) -> str:
+    """A history note in the reader's language when the shop wrote it; plain text either way (autoescaped)."""
+    if not note:
+        return ""
+    return gettext(note) if note in SYSTEM_NOTES else note

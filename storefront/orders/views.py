@@ -36,7 +36,7 @@ from storefront.orders.forms import (
     encode_prices,
 )
 from storefront.orders.guests import guest_token, order_for_token
-from storefront.orders.labels import status_label
+from storefront.orders.labels import event_note, status_label
 from storefront.payments.providers import method_label, payment_terms
 from storefront.payments.providers import methods as payment_methods
 from storefront.payments.services import status_label as payment_status_label
@@ -45,6 +45,7 @@ from storefront.security import verified_required
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 bp.add_app_template_filter(status_label, "status_label")  # every page shows statuses in words, translated
+bp.add_app_template_filter(event_note, "event_note")
 PER_PAGE = 20
 
 

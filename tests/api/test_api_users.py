@@ -217,3 +217,13 @@ def test_management_service_checks_the_actor(session):
         management.delete_user(staff, buyer.id)
     page = management.list_users(staff, role=Role.STAFF)
     assert [u.id for u in page.items] == [staff.id] and page.total == 1 and page.pages == 1
+
+
+def test_me_keeps_the_interface_language_in_the_profile(client, session, auth_headers):
+    user = UserFactory()
+    session.commit()
+    headers = auth_headers(user)
+    changed = client.patch("/api/v1/users/me", json={"locale": "en"}, headers=headers)
+    assert changed.status_code == 200 and changed.json["locale"] == "en"
+    assert_error(client.patch("/api/v1/users/me", json={"locale": "de"}, headers=headers), 422, "validation_error")
+    assert client.patch("/api/v1/users/me", json={"locale": None}, headers=headers).json["locale"] is None

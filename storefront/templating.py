@@ -38,6 +38,11 @@ def format_money(value: Decimal | int | None) -> str:
     return f"{number}\u00a0{sign}"
 
 
+def format_delivery(fee: Decimal | int | None) -> str:
+    """A delivery fee as the cart, checkout, order pages and e-mails all say it: "free" when there is none."""
+    return _("free") if not fee else format_money(fee)
+
+
 # The shop's ways to show a moment (Babel patterns: day first in every language), in the shop's timezone.
 DATETIME_FORMATS = {
     "minutes": "dd.MM.yyyy HH:mm",
@@ -80,6 +85,7 @@ def _locale() -> Locale:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["delivery"] = format_delivery
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.globals["timezone_name"] = timezone_name
 

@@ -41,3 +41,20 @@ def test_templates_use_the_filter(app):
     written_by_hand = [str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html")
                        if "strftime" in path.read_text(encoding="utf-8")]
     assert written_by_hand == []
+
+
+def test_a_delivery_fee_reads_the_same_everywhere(app):
+    """No delivery is "free" in the cart, at checkout, on order pages and in e-mails alike (never "0 ₽")."""
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    render = app.jinja_env.from_string("{{ fee|delivery }}").render
+    with force_locale("ru"):
+        assert render(fee=Decimal("0.00")) == "бесплатно"
+        assert "350" in render(fee=Decimal("350.00")) and "₽" in render(fee=Decimal("350.00"))
+    with force_locale("en"):
+        assert render(fee=Decimal("0")) == "free"
+    as_money = [str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.*")
+                if "delivery_fee|money" in path.read_text(encoding="utf-8")]
+    assert as_money == []

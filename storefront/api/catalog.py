@@ -1,7 +1,8 @@
 """/api/v1/categories, /shops and /products: the catalog, answered by the same services as the pages.
 
 Reading is public. The product list takes the page's arguments (`q`, `category`, `shop`, `price_min`,
-`price_max`, `in_stock`, `param.<name>=<value>`, `sort`, `page`, `page_size`) through the catalog's own parser,
+`price_max`, `in_stock`, `param.<name>=<value>`, `param_min.<name>` / `param_max.<name>` (a numeric parameter's
+range), `sort`, `page`, `page_size`) through the catalog's own parser,
 so its filter errors are the catalog's `invalid_filter` (400, by argument). Product list and product answers
 carry an ETag and honour `If-None-Match` (304). Staff create, change and (soft or, with `?hard=true`, hard)
 delete categories and products.
@@ -90,9 +91,23 @@ class FacetValueSchema(ma.Schema):
     selected = ma.fields.Boolean(metadata={"example": False})
 
 
+def _number(example: str, description: str) -> ma.fields.Decimal:
+    return ma.fields.Decimal(as_string=True, allow_none=True,
+                             metadata={"type": "string", "format": "decimal", "example": example,
+                                       "description": description})
+
+
 class FacetSchema(ma.Schema):
     name = ma.fields.String(metadata={"example": "Цвет"})
     values = ma.fields.List(ma.fields.Nested(FacetValueSchema))
+    numeric = ma.fields.Boolean(metadata={
+        "example": False,
+        "description": "Every value is a number: filter by range with `param_min.<name>` / `param_max.<name>`",
+    })
+    low = _number("6.1", "The lowest value (numeric facets), else null")
+    high = _number("6.9", "The highest value (numeric facets), else null")
+    range_min = _number("6.5", "The chosen `param_min.<name>`, else null")
+    range_max = _number("6.9", "The chosen `param_max.<name>`, else null")
 
 
 class ProductListSchema(page_schema(ProductCardSchema)):
@@ -279,7 +294,9 @@ class Products(MethodView):
     @errors(products, 400, 404)
     @products.doc(
         parameters=[{"in": "query", "schema": ProductFilterSchema}],
-        description="Filter by a product parameter with `param.<name>=<value>` (repeat for several values).",
+        description="Filter by a product parameter with `param.<name>=<value>` (repeat for several values), or a "
+                    "numeric one by range with `param_min.<name>=<number>` and/or `param_max.<name>=<number>` "
+                    "(\"6.1\" or \"6,1\"; a bad number or min > max is a 400 `invalid_filter`).",
     )
     @products.etag
     @products.response(200, ProductListSchema)

@@ -20,8 +20,10 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    Numeric,
     and_,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -34,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from storefront.catalog.cache import LISTS, cached, product_generation
-from storefront.catalog.filters import CatalogQuery
+from storefront.catalog.filters import NUMBER_PATTERN, CatalogQuery, parse_number
 from storefront.catalog.models import (
     ALL_GOODS,
     TOTAL_PARAMETER,
@@ -110,6 +112,13 @@ class FacetValue:
 class Facet:
     name: str
     values: tuple[FacetValue, ...]
+    # Every value a number ("6,1", "128"): the filter is a range (`low`..`high` is what the goods state).
+    numeric: bool = False
+    low: Decimal | None = None
+    high: Decimal | None = None
+    # The range chosen (CatalogQuery.ranges), either end None when open.
+    range_min: Decimal | None = None
+    range_max: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +257,29 @@ def _has_parameter(name: str, values: tuple[str, ...]):
     )
 
 
+def _as_number(value):
+    """A parameter's text value as a number in SQL, NULL when it is not one, so the cast never fails
+    (PostgreSQL raises on CAST('6,1' AS NUMERIC)): the guard is the parser's NUMBER_PATTERN, and a decimal comma
+    becomes a point. SQLAlchemy gives SQLite a REGEXP function (Python's re) for `regexp_match`."""
+    return case((value.regexp_match(NUMBER_PATTERN), cast(func.replace(value, ",", "."), Numeric)), else_=None)
+
+
+def _has_range(name: str, low, high):
+    parameter, offer_parameter = aliased(Parameter), aliased(OfferParameter)
+    number = _as_number(offer_parameter.value)
+    bounds = []
+    if low is not None:
+        bounds.append(number >= literal(low, Numeric))
+    if high is not None:
+        bounds.append(number <= literal(high, Numeric))
+    return exists(
+        select(literal(1))
+        .select_from(offer_parameter)
+        .join(parameter, parameter.id == offer_parameter.parameter_id)
+        .where(offer_parameter.offer_id == Offer.id, parameter.name == name, *bounds)
+    )
+
+
 def _in_category(category_id: int):
     # A union of two indexed lookups: `category_id = x OR id IN (…)` would make PostgreSQL scan every product.
     listed = union(
@@ -277,6 +309,7 @@ def _conditions(query: CatalogQuery, *, with_params: bool = True, with_category:
         on_offer.append(Offer.quantity > 0)
     if with_params:
         on_offer += [_has_parameter(name, values) for name, values in query.params.items()]
+        on_offer += [_has_range(name, low, high) for name, (low, high) in query.ranges.items()]
     return on_product, on_offer
 
 
@@ -352,7 +385,7 @@ def _page_by_product(query: CatalogQuery, on_product, on_offer):
 def _is_plain(query: CatalogQuery) -> bool:
     """No search and no filter beyond the category: the precomputed facets and totals answer."""
     return not (query.q or query.shop_id is not None or query.price_min is not None or query.price_max is not None
-                or query.in_stock or query.params)
+                or query.in_stock or query.params or query.ranges)
 
 
 def _stats(query: CatalogQuery, on_product, on_offer, *, need_total: bool) -> tuple[int | None, tuple[Facet, ...]]:
@@ -372,7 +405,7 @@ def _compute_stats(query: CatalogQuery, on_product, on_offer, need_total: bool) 
             .where(facet_counts.c.category_id == category_id, facet_counts.c.count > 0)
         ).all()
         return _split_total(rows, query)
-    if not on_offer and not query.params:
+    if not on_offer and not query.params and not query.ranges:
         # A search: the matching goods' precomputed facet rows (one row each counts towards the total).
         matching = select(Product.id).where(*on_product)
         rows = db.session.execute(
@@ -453,7 +486,8 @@ def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
     else:
         rows, total = _page_by_product(query, on_product, on_offer), None
     facets: tuple[Facet, ...] = ()
-    if rows or query.page > 1 or query.params:  # an empty first page needs no count (nor facets, unless chosen)
+    if rows or query.page > 1 or query.params or query.ranges:
+        # An empty first page needs no count (nor facets, unless chosen: they show how to widen the choice).
         counted, facets = _stats(query, on_product, on_offer, need_total=total is None)
         total = counted if total is None else total
     return CatalogPage(
@@ -525,6 +559,8 @@ def _facets(query: CatalogQuery) -> tuple[Facet, ...]:
     )
     for name, values in query.params.items():
         statement = statement.where(or_(Parameter.name == name, _has_parameter(name, values)))
+    for name, (low, high) in query.ranges.items():
+        statement = statement.where(or_(Parameter.name == name, _has_range(name, low, high)))
     return _build_facets(db.session.execute(statement).all(), query)
 
 
@@ -536,10 +572,16 @@ def _build_facets(rows, query: CatalogQuery) -> tuple[Facet, ...]:
     facets = []
     for name in sorted(grouped):
         values = sorted(grouped[name], key=lambda v: _facet_sort_key(v.value))
+        # Before trimming to the top values, so the range's ends are the real ones.
+        numbers = [parse_number(v.value) for v in values]
+        numeric = bool(numbers) and all(number is not None for number in numbers)
         if len(values) > MAX_FACET_VALUES:
             top = {v.value for v in sorted(values, key=lambda v: -v.count)[:MAX_FACET_VALUES]}
             values = [v for v in values if v.value in top or v.selected]
-        facets.append(Facet(name, tuple(values)))
+        chosen = query.ranges.get(name, (None, None))
+        facets.append(Facet(name, tuple(values), numeric=numeric,
+                            low=min(numbers) if numeric else None, high=max(numbers) if numeric else None,
+                            range_min=chosen[0], range_max=chosen[1]))
     return tuple(facets)
 
 

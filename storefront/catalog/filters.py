@@ -2,13 +2,14 @@
 
 `parse_catalog_query(args)` turns raw query-string values (a werkzeug MultiDict or a plain mapping of str or
 list of str) into a validated `CatalogQuery`, or raises `InvalidFilter` naming every bad field. URL argument
-names (`q`, `category`, `shop`, `price_min`, `price_max`, `in_stock`, `param.<name>`, `sort`, `page`,
-`page_size`) are the field names in errors and what `CatalogQuery.to_args()` writes back.
+names (`q`, `category`, `shop`, `price_min`, `price_max`, `in_stock`, `param.<name>`, `param_min.<name>`,
+`param_max.<name>`, `sort`, `page`, `page_size`) are the field names in errors and what `CatalogQuery.to_args()` writes back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,14 @@ MAX_PARAMS = 20
 MAX_PARAM_VALUES = 20
 MAX_PRICE = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 PARAM_PREFIX = "param."
+# A numeric parameter's range: `param_min.<name>` / `param_max.<name>` (either end may be left out).
+PARAM_MIN_PREFIX = "param_min."
+PARAM_MAX_PREFIX = "param_max."
+MAX_RANGE_TEXT = 30
+# What counts as a number in a parameter's value: "128", "-5", "6.1" or "6,1" (no exponents, no spaces). The SQL
+# cast (catalog.browsing) guards on the same pattern, so a text value is never cast.
+NUMBER_PATTERN = r"^-?[0-9]+([.,][0-9]+)?$"
+_NUMBER = re.compile(NUMBER_PATTERN)
 TRUE_WORDS = {"1", "true", "on", "yes"}
 FALSE_WORDS = {"", "0", "false", "off", "no"}
 
@@ -55,6 +64,8 @@ class CatalogQuery:
     in_stock: bool = False
     # Parameter name → accepted values (any of them; several names must all match).
     params: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Numeric parameter name → (lowest, highest) accepted value, either None for an open end.
+    ranges: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
     sort: str = DEFAULT_SORT
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
@@ -80,16 +91,24 @@ class CatalogQuery:
             "page_size": self.page_size if self.page_size != DEFAULT_PAGE_SIZE else None,
         }
         params = changes.pop("params", self.params) or {}
+        ranges = changes.pop("ranges", self.ranges) or {}
         args.update(changes)
         args = {name: value for name, value in args.items() if value is not None}
         for name, values in sorted(params.items()):
             args[PARAM_PREFIX + name] = list(values)
+        for name, (low, high) in sorted(ranges.items()):
+            if low is not None:
+                args[PARAM_MIN_PREFIX + name] = _plain_number(low)
+            if high is not None:
+                args[PARAM_MAX_PREFIX + name] = _plain_number(high)
         return args
 
     def cache_key(self) -> str:
         """A short, stable key for this exact query (cached results are shared between identical queries)."""
         parts = (self.q, self.category_id, self.shop_id, _plain(self.price_min), _plain(self.price_max),
-                 self.in_stock, sorted(self.params.items()), self.sort, self.page, self.page_size)
+                 self.in_stock, sorted(self.params.items()),
+                 sorted((name, _plain_number(low), _plain_number(high)) for name, (low, high) in self.ranges.items()),
+                 self.sort, self.page, self.page_size)
         return hashlib.sha1(repr(parts).encode()).hexdigest()
 
 
@@ -97,6 +116,18 @@ def _plain(value: Decimal | None) -> str | None:
     if value is None:
         return None
     return format(value.normalize(), "f")
+
+
+def _plain_number(value: Decimal | None) -> str | None:
+    # Not normalize(): it writes 100 as "1E+2".
+    return None if value is None else format(value, "f")
+
+
+def parse_number(text: str) -> Decimal | None:
+    """A parameter value as a number ("6,1" → 6.1), or None when it is not one (see NUMBER_PATTERN)."""
+    if len(text) > MAX_RANGE_TEXT or not _NUMBER.fullmatch(text):
+        return None
+    return Decimal(text.replace(",", "."))
 
 
 def _values(args: Mapping[str, Any], name: str) -> list[str]:
@@ -164,6 +195,34 @@ def _params(args: Mapping[str, Any], errors: dict[str, str]) -> dict[str, tuple[
     return params
 
 
+def _ranges(args: Mapping[str, Any], errors: dict[str, str]) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    bounds: dict[str, dict[str, Decimal]] = {}
+    for key in list(args):
+        end = "min" if key.startswith(PARAM_MIN_PREFIX) else "max" if key.startswith(PARAM_MAX_PREFIX) else None
+        if end is None:
+            continue
+        name = key.split(".", 1)[1].strip()
+        text = _first(args, key)
+        if not text:
+            continue
+        if not name or len(name) > 200:
+            errors[key] = _("is not a valid parameter filter")
+            continue
+        number = parse_number(text)
+        if number is None:
+            errors[key] = _("must be a number")
+            continue
+        bounds.setdefault(name, {})[end] = number
+    ranges: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    for name, ends in bounds.items():
+        low, high = ends.get("min"), ends.get("max")
+        if low is not None and high is not None and low > high:
+            errors[PARAM_MAX_PREFIX + name] = _("must not be less than the minimum value")
+            continue
+        ranges[name] = (low, high)
+    return ranges
+
+
 def parse_catalog_query(args: Mapping[str, Any], **fixed: Any) -> CatalogQuery:
     """Validate raw query arguments into a `CatalogQuery`; `fixed` fields (from the URL path) win.
 
@@ -191,11 +250,14 @@ def parse_catalog_query(args: Mapping[str, Any], **fixed: Any) -> CatalogQuery:
     page = _int(_first(args, "page"), "page", errors, low=1, high=MAX_PAGE)
     page_size = _int(_first(args, "page_size"), "page_size", errors, low=1, high=MAX_PAGE_SIZE)
     params = _params(args, errors)
+    ranges = _ranges(args, errors)
+    if len(params) + len(ranges) > MAX_PARAMS and "param" not in errors:
+        errors["param"] = _("at most %(count)s parameter filters", count=MAX_PARAMS)
     if errors:
         raise InvalidFilter(errors)
     query = CatalogQuery(
         q=q, category_id=category_id, shop_id=shop_id, price_min=price_min, price_max=price_max,
-        in_stock=in_stock_text in TRUE_WORDS, params=params, sort=sort, page=page or 1,
+        in_stock=in_stock_text in TRUE_WORDS, params=params, ranges=ranges, sort=sort, page=page or 1,
         page_size=page_size or DEFAULT_PAGE_SIZE,
     )
     return query.with_changes(**fixed) if fixed else query

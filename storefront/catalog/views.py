@@ -54,7 +54,7 @@ def _render_list(endpoint: str, path_args: dict, fixed: dict):
         return url_for(endpoint, **path_args, **args)
 
     def browse_url(category_id: int | None = None) -> str:
-        args = query.to_args(category=None, page=None, params={})
+        args = query.to_args(category=None, page=None, params={}, ranges={})
         if category_id is None:
             return url_for("catalog.index", **args)
         return url_for("catalog.show_category", category_id=category_id, **args)

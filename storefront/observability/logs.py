@@ -79,9 +79,11 @@ def _install_record_factory() -> None:
         request_id = user_id = None
         if has_request_context():
             request_id, user_id = g.get("request_id"), _current_user_id()
-        record.request_id = request_id
-        record.user_id = user_id
-        record.job_id = _job_id.get()
+        # Only the ids there are: a caller's `extra={"job_id": …}` (RQ's worker logs so) must not meet an
+        # attribute already set, or logging raises KeyError and the worker quits on its first failed job.
+        for key, value in (("request_id", request_id), ("user_id", user_id), ("job_id", _job_id.get())):
+            if value is not None:
+                setattr(record, key, value)
         return record
 
     factory._storefront = True  # type: ignore[attr-defined]

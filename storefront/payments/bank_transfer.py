@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from storefront.payments.providers import PaymentProvider, register
+from storefront.payments.base import PaymentProvider, register
 
 
 @register("bank_transfer")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from storefront.payments.providers import PaymentProvider, register
+from storefront.payments.base import PaymentProvider, register
 
 
 class OnDelivery(PaymentProvider):

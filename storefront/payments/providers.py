@@ -8,53 +8,14 @@ methods are the first providers (`bank_transfer`, `on_delivery`); a card gateway
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import current_app
 
-from storefront.domain_errors import DomainError
-
-
-class UnknownPaymentMethod(DomainError):
-    code = "invalid_payment_method"
-
-
-class PaymentProvider:
-    """One payment method. Subclasses override what differs; the defaults are an offline method's."""
-
-    code: str = ""
-    #: Cancel the order when it is still unpaid PAYMENT_DUE_DAYS after it was placed.
-    cancels_when_overdue: bool = False
-    #: Suppliers may record the payment of their own part (they take the money at the door).
-    collected_by_supplier: bool = False
-
-    def label(self) -> str:
-        raise NotImplementedError
-
-    def terms(self, order) -> str:
-        """The payment terms printed on the invoice and shown on the order page."""
-        raise NotImplementedError
-
-    def start(self, order) -> str | None:
-        """Begin paying online: the URL to send the shopper to, or None for an offline method."""
-        return None
-
-
-_FACTORIES: dict[str, Callable[[], PaymentProvider]] = {}
-
-
-def register(code: str) -> Callable[[type[PaymentProvider]], type[PaymentProvider]]:
-    """Class decorator: make a provider available under `code` (offered if PAYMENT_METHODS lists it)."""
-
-    def add(cls: type[PaymentProvider]) -> type[PaymentProvider]:
-        _FACTORIES[code] = lambda: cls(code)
-        return cls
-
-    return add
+# The interface and the registry live in `base`, which the provider modules import: no circle back to here.
+from storefront.payments.base import _FACTORIES, PaymentProvider, UnknownPaymentMethod, register  # noqa: F401
 
 
 def _load() -> None:
-    # The providers register themselves on import; they import this module, never the other way round at load.
+    # The providers register themselves (in `base`) when imported.
     from storefront.payments import bank_transfer, on_delivery  # noqa: F401
 
 

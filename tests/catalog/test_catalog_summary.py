@@ -107,7 +107,8 @@ def test_the_facet_backfill_agrees_with_the_service(session, catalog):
     # Migration 0007b fills the precomputed facets in SQL for goods that existed before it: the same rows.
     from storefront.catalog.models import Category, facet_counts, product_facets
 
-    session.get(Product, catalog.galaxy).extra_categories.append(session.get(Category, catalog.headphones))
+    galaxy = session.get(Product, catalog.galaxy)  # held: a collection change needs its parent alive until flush
+    galaxy.extra_categories.append(session.get(Category, catalog.headphones))
     session.commit()
     path = Path(__file__).parents[2] / "migrations" / "versions" / "0007b_catalog_facet_counts.py"
     spec = importlib.util.spec_from_file_location("migration_0007b", path)

@@ -44,7 +44,7 @@ def test_every_log_line_of_a_request_carries_its_id_and_the_user(client, session
     response = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {pair.access_token}",
                                                        "X-Request-ID": "trace-42"})
     assert response.status_code == 200
-    lines = [r for r in caplog.records if r.request_id == "trace-42"]
+    lines = [r for r in caplog.records if getattr(r, "request_id", None) == "trace-42"]
     access = [r for r in lines if r.name == "storefront.access"]
     assert len(access) == 1
     assert access[0].status == 200 and access[0].path == "/api/v1/users/me" and access[0].user_id == user.id
@@ -81,3 +81,10 @@ def test_json_lines_for_production_and_text_for_development(app):
     assert entry["level"] == "INFO" and entry["logger"] == "storefront.access" and entry["time"].endswith("+00:00")
     text = TextFormatter().format(record)
     assert "[request=r-1 user=7]" in text and text.endswith("GET /cart 200")
+
+
+def test_a_callers_own_ids_in_extra_do_not_break_logging(app, caplog):
+    # RQ's worker logs a failed job with extra={"job_id": …}: that must not raise (the worker would quit).
+    caplog.set_level(logging.INFO)
+    logging.getLogger("rq.worker").error("job failed", extra={"job_id": "rq-1"})
+    assert next(r for r in caplog.records if r.getMessage() == "job failed").job_id == "rq-1"

@@ -205,11 +205,13 @@ def invalidate_products(product_ids: Iterable[int], *, lists: bool = True) -> No
     moving while its summary stays the same: the lists show "in stock", not how many).
 
     For writers outside the catalog (orders, stock reservations): call it inside the transaction."""
+    product_ids = list(product_ids)
     cache = get_cache()
     if cache is not None:
         names = {product_generation(product_id) for product_id in product_ids} | ({LISTS} if lists else set())
         if names:
             after_commit(partial(cache.bump, names))
+    live.products_changed(product_ids)  # queued after the bump: open product pages refetch fresh ones
 
 
 def invalidate_catalog_after_commit(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import re
 import secrets
 import time
@@ -38,7 +37,7 @@ from storefront.documents.numbering import shop_time
 from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.jobs import enqueue
-from storefront.jobs.progress import Stage
+from storefront.jobs.progress import ProgressFile, Stage
 from storefront.orders import reports
 from storefront.orders.models import Order, OrderPart, OrderStatus
 from storefront.suppliers.services import shop_of
@@ -304,20 +303,6 @@ def table_for(actor: User, kind: str, filters: dict[str, Any]) -> Table:
     raise ExportNotFound("No such export.")
 
 
-class _ProgressFile:
-    """The percentage into the pending marker: written aside, renamed over it (a reader never sees half)."""
-
-    def __init__(self, folder: Path, token: str):
-        self.marker, self.aside, self.last = folder / f"{token}.pending", folder / f"{token}.pending-next", -1
-
-    def __call__(self, pct: int) -> None:
-        if pct <= self.last or not self.marker.exists():
-            return
-        self.last = pct
-        self.aside.write_text(str(pct), encoding="ascii")
-        os.replace(self.aside, self.marker)
-
-
 def run_export(actor_id: int, kind: str, fmt: str, token: str, filters: dict[str, Any]) -> None:
     """The job: write the file next to its marker, atomically; a failure leaves a `.failed` marker."""
     folder = _folder(actor_id)
@@ -326,7 +311,7 @@ def run_export(actor_id: int, kind: str, fmt: str, token: str, filters: dict[str
         table = table_for(actor, kind, filters)
         partial = folder / f"{token}.part"
         with partial.open("wb") as out:
-            write(table, fmt, out, _ProgressFile(folder, token))
+            write(table, fmt, out, ProgressFile(folder, token))
         partial.replace(folder / f"{token}.{fmt}")
     except Exception:
         log.exception("export %s (%s) for user %s failed", token, kind, actor_id)

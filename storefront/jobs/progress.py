@@ -16,8 +16,10 @@ another process than the one running the job sees only that fallback.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask, current_app
 
@@ -94,3 +96,19 @@ class Stage:
     def step(self, done: int, total: int) -> None:
         fraction = done / total if total else 1.0
         self.progress(self.start + int((self.end - self.start) * min(fraction, 1.0)))
+
+
+class ProgressFile:
+    """A file export's percentage in its pending marker (`<token>.pending`): written aside, then renamed over it,
+    so a reader sees the old number or the new one, never half of one; a marker already gone (finished) stays
+    gone. The price-list and the staff exports share it."""
+
+    def __init__(self, folder: Path, token: str):
+        self.marker, self.aside, self.last = folder / f"{token}.pending", folder / f"{token}.pending-next", -1
+
+    def __call__(self, pct: int) -> None:
+        if pct <= self.last or not self.marker.exists():
+            return
+        self.last = pct
+        self.aside.write_text(str(pct), encoding="ascii")
+        os.replace(self.aside, self.marker)

@@ -14,7 +14,6 @@ they were imported with (int, float, bool or text).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
 import time
@@ -35,7 +34,7 @@ from storefront.catalog.models import (
 )
 from storefront.extensions import db
 from storefront.jobs import enqueue
-from storefront.jobs.progress import Stage
+from storefront.jobs.progress import ProgressFile, Stage
 from storefront.media.models import OfferImage
 from storefront.suppliers.pricelist import dump_price_list_parts, export_value
 
@@ -172,21 +171,6 @@ def export_progress(shop: Shop, token: str) -> int:
     return max(0, min(100, int(text))) if text.isdigit() else 0
 
 
-class _ProgressFile:
-    """Writes the export's percentage into its pending marker: written aside, then renamed over it, so a reader
-    sees the old number or the new one, never half of one; a marker already gone (finished) stays gone."""
-
-    def __init__(self, folder: Path, token: str):
-        self.marker, self.aside, self.last = folder / f"{token}.pending", folder / f"{token}.pending-next", -1
-
-    def __call__(self, pct: int) -> None:
-        if pct <= self.last or not self.marker.exists():
-            return
-        self.last = pct
-        self.aside.write_text(str(pct), encoding="ascii")
-        os.replace(self.aside, self.marker)
-
-
 def export_path(shop: Shop, token: str) -> Path | None:
     return _folder(shop.id) / f"{token}.yaml" if export_state(shop, token) == "ready" else None
 
@@ -198,7 +182,7 @@ def run_export(shop_id: int, token: str) -> None:
     try:
         partial = folder / f"{token}.part"
         with partial.open("w", encoding="utf-8") as out:
-            for piece in price_list_parts(shop, _ProgressFile(folder, token)):
+            for piece in price_list_parts(shop, ProgressFile(folder, token)):
                 out.write(piece)
         partial.replace(folder / f"{token}.yaml")
     except Exception:

@@ -135,13 +135,13 @@ def test_export_job_moves_its_percentage_and_the_page_shows_it(app, client, supp
     monkeypatch.setattr(export, "CHUNK", 3)
     login(client, supplier)
     seen: list[int] = []  # what the export page reads, each time the job moves
-    write = export._ProgressFile.__call__
+    write = export.ProgressFile.__call__
 
     def watch(self, pct: int) -> None:
         write(self, pct)
         seen.append(services.export_status(supplier, token).progress)
 
-    monkeypatch.setattr(export._ProgressFile, "__call__", watch)
+    monkeypatch.setattr(export.ProgressFile, "__call__", watch)
     token = "0" * 32
     folder = tmp_path / "exports" / f"shop-{supplier.shop_id}"
     folder.mkdir(parents=True)

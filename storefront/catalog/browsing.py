@@ -62,6 +62,10 @@ MAX_SEARCH_TERMS = 8
 MAX_FACET_VALUES = 30
 RELATED_LIMIT = 4
 MAX_PHOTOS = 8  # in a product's gallery
+# A search's total and facets count at most this many matches. Past it the page says "more than 1 000" and the
+# facets' counts are those of the first matches: the count's cost stays flat however many goods match (at
+# 100,000 products "смартфон" matches 5,000, and counting them all cost more than finding the page).
+COUNT_LIMIT = 1000
 
 
 # ---------------------------------------------------------------------------------------------------- results
@@ -126,6 +130,8 @@ class CatalogPage:
     query: CatalogQuery
     items: tuple[ProductCard, ...]
     total: int
+    # False: more goods match than COUNT_LIMIT; `total` is that lower bound and facet counts cover those goods.
+    total_exact: bool = True
     category: CategoryRef | None = None
     shop: ShopRef | None = None
     facets: tuple[Facet, ...] = ()
@@ -143,7 +149,10 @@ class CatalogPage:
 
     @property
     def pages(self) -> int:
-        return max((self.total + self.page_size - 1) // self.page_size, 1)
+        counted = max((self.total + self.page_size - 1) // self.page_size, 1)
+        if not self.total_exact and len(self.items) == self.page_size:
+            return max(counted, self.page + 1)  # past the counted goods, a full page still leads on
+        return counted
 
     @property
     def has_prev(self) -> bool:
@@ -388,14 +397,16 @@ def _is_plain(query: CatalogQuery) -> bool:
                 or query.in_stock or query.params or query.ranges)
 
 
-def _stats(query: CatalogQuery, on_product, on_offer, *, need_total: bool) -> tuple[int | None, tuple[Facet, ...]]:
+def _stats(query: CatalogQuery, on_product, on_offer, *, need_total: bool) -> tuple[int | None, bool, tuple[Facet, ...]]:
     """The total and the facets of the query's filter set, cached once for all its pages, sizes and sorts."""
     key = query.with_changes(sort="name", page=1, page_size=1).cache_key()
     return cached(f"stats:{key}:{int(need_total)}", [LISTS],
                   lambda: _compute_stats(query, on_product, on_offer, need_total))
 
 
-def _compute_stats(query: CatalogQuery, on_product, on_offer, need_total: bool) -> tuple[int | None, tuple[Facet, ...]]:
+def _compute_stats(
+    query: CatalogQuery, on_product, on_offer, need_total: bool
+) -> tuple[int | None, bool, tuple[Facet, ...]]:
     category_id = query.category_id if query.category_id is not None else ALL_GOODS
     if _is_plain(query):
         # A category page or the whole catalog: one indexed read of the counts the writers keep.
@@ -406,24 +417,32 @@ def _compute_stats(query: CatalogQuery, on_product, on_offer, need_total: bool) 
         ).all()
         return _split_total(rows, query)
     if not on_offer and not query.params and not query.ranges:
-        # A search: the matching goods' precomputed facet rows (one row each counts towards the total).
-        matching = select(Product.id).where(*on_product)
+        # A search: the precomputed facet rows of its first COUNT_LIMIT + 1 matches (one row each counts
+        # towards the total, so one more than the limit says "more").
+        matching = select(Product.id).where(*on_product).limit(COUNT_LIMIT + 1)
         rows = db.session.execute(
             select(product_facets.c.parameter_id, Parameter.name, product_facets.c.value, func.count())
             .outerjoin(Parameter, Parameter.id == product_facets.c.parameter_id)
             .where(product_facets.c.category_id == category_id, product_facets.c.product_id.in_(matching))
             .group_by(product_facets.c.parameter_id, Parameter.name, product_facets.c.value)
         ).all()
-        return _split_total(rows, query)
-    total = (db.session.scalar(_products_on_sale(on_product, on_offer, func.count())) or 0) if need_total else None
-    return total, _facets(query)
+        return _split_total(rows, query, limited=True)
+    total, exact = None, True
+    if need_total:
+        counted = _products_on_sale(on_product, on_offer, literal(1)).limit(COUNT_LIMIT + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(counted)) or 0
+        total, exact = min(total, COUNT_LIMIT), total <= COUNT_LIMIT
+    return total, exact, _facets(query)
 
 
-def _split_total(rows, query: CatalogQuery) -> tuple[int, tuple[Facet, ...]]:
+def _split_total(rows, query: CatalogQuery, *, limited: bool = False) -> tuple[int, bool, tuple[Facet, ...]]:
     total = sum(count for parameter_id, _name, _value, count in rows if parameter_id == TOTAL_PARAMETER)
-    return total, _build_facets(
+    facets = _build_facets(
         [(name, value, count) for parameter_id, name, value, count in rows if parameter_id != TOTAL_PARAMETER], query
     )
+    if limited and total > COUNT_LIMIT:
+        return COUNT_LIMIT, False, facets
+    return total, True, facets
 
 
 def _page_by_filtered_price(query: CatalogQuery, on_product, on_offer):
@@ -486,14 +505,17 @@ def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
     else:
         rows, total = _page_by_product(query, on_product, on_offer), None
     facets: tuple[Facet, ...] = ()
+    exact = True
     if rows or query.page > 1 or query.params or query.ranges:
         # An empty first page needs no count (nor facets, unless chosen: they show how to widen the choice).
-        counted, facets = _stats(query, on_product, on_offer, need_total=total is None)
-        total = counted if total is None else total
+        counted, counted_exact, facets = _stats(query, on_product, on_offer, need_total=total is None)
+        if total is None:
+            total, exact = counted, counted_exact
     return CatalogPage(
         query=query,
         items=_filtered_cards(rows, on_product, on_offer) if on_offer else tuple(map(_summary_card, rows)),
         total=total or 0,
+        total_exact=exact,
         category=category,
         shop=shop,
         facets=facets,

@@ -326,3 +326,32 @@ def test_product_of_paused_shops_is_unavailable_not_missing(session, catalog):
 def test_unknown_product(session, catalog):
     with pytest.raises(NotFound):
         product_page(999_999)
+
+
+@pytest.mark.parametrize("filtered", [False, True], ids=["search", "search and shop"])
+def test_a_search_counts_up_to_the_limit_then_says_more(app, client, session, many, monkeypatch, filtered):
+    """Counting every match grows with the catalog: past COUNT_LIMIT the total is a lower bound, said so on both
+    doors, and the pages still lead on while they are full."""
+    from storefront.catalog import browsing
+    from storefront.catalog.cache import invalidate_catalog
+
+    shop = "&shop=" + str(session.scalar(select(Shop.id))) if filtered else ""
+    query = CatalogQuery(q="товар", page_size=10, shop_id=session.scalar(select(Shop.id)) if filtered else None)
+    assert (search_catalog(query).total, search_catalog(query).total_exact) == (25, True)
+    monkeypatch.setattr(browsing, "COUNT_LIMIT", 20)
+    invalidate_catalog()  # the limit moved under a cached count
+    first = search_catalog(query)
+    assert (first.total, first.total_exact, first.pages) == (20, False, 2)
+    second = search_catalog(query.with_changes(page=2))
+    assert second.pages == 3 and second.has_next  # a full page past the count: there may be more
+    last = search_catalog(query.with_changes(page=3))
+    assert [c.name for c in last.items] == [f"Товар {n}" for n in range(21, 26)] and not last.has_next
+    assert search_catalog(CatalogQuery()).total_exact  # the catalog's own count is kept exact, and cheap
+
+    body = client.get(f"/api/v1/products?q=товар&page_size=10{shop}").json
+    assert (body["total"], body["total_exact"], body["pages"]) == (20, False, 2)
+    html = client.get(f"/?q=товар&page_size=10{shop}").get_data(as_text=True)
+    assert "More than 20 products" in html and "25 products" not in html
+    monkeypatch.setattr(browsing, "COUNT_LIMIT", 25)
+    invalidate_catalog()
+    assert client.get(f"/api/v1/products?q=товар{shop}").json["total_exact"] is True

@@ -21,7 +21,7 @@ from storefront.extensions import db
 from storefront.htmx import error_status
 from storefront.models import Message
 from storefront.support import services as support_services
-from storefront.support.sockets import SocketTarget, handle_frame
+from storefront.support.frames import ChatParty, decode, handle_frame
 from storefront.unit_of_work import commit_even_on, unit_of_work
 from tests.api.conftest import bearer, tokens_for  # noqa: F401 - the API's token fixture
 from tests.factories import CategoryFactory, ConversationFactory, OfferFactory, UserFactory
@@ -163,11 +163,11 @@ def chat(session):
     user = UserFactory()
     conversation = ConversationFactory(shopper=user)
     key = start_session(user)  # the socket checks its server-side session on every frame
-    return SocketTarget(user.id, sessions.find_live(key=key).id, "test", conversation.id, None)
+    return ChatParty(user.id, sessions.find_live(key=key).id, conversation.id)
 
 
 def test_each_socket_message_is_its_own_unit_of_work(chat):
-    assert handle_frame(chat, '{"body": "Hello"}') is None
+    assert handle_frame(chat, decode('{"body": "Hello"}')) is None
     assert committed(Message) == 1
 
 
@@ -180,9 +180,9 @@ def test_a_socket_message_failing_half_way_leaves_nothing_written(chat, monkeypa
         raise error
 
     monkeypatch.setattr(support_services, "post_message", post_message)
-    assert handle_frame(chat, '{"body": "Hello"}')["error"] == code
+    assert handle_frame(chat, decode('{"body": "Hello"}'))["error"] == code
     assert committed(Message) == 0
-    assert handle_frame(chat, '{"read": 1}') is None  # the socket goes on with the next message
+    assert handle_frame(chat, decode('{"read": 1}')) is None  # the socket goes on with the next message
 
 
 def test_unit_of_work_commits_on_success_and_rolls_back_on_any_exception(app):

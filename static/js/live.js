@@ -1,4 +1,4 @@
-/* Live pages: one socket per tab (/ws/live) for every element marked data-live-topic.
+/* Live pages: one socket per tab (/ws/live) for every element marked data-live-topic, and for the chat.
  *
  * Each push {"kind": …} becomes a `live:<kind>` event on <body>; elements listen with
  * hx-trigger="…, live:<kind> from:body" and HTMX refetches their fragment from the normal page URL (the
@@ -6,16 +6,41 @@
  * While the socket is open, the elements' own polling requests are cancelled (htmx:beforeRequest); when it
  * cannot connect they poll as before, and after a reconnect every live element refreshes once (it may have
  * missed pushes). Without JavaScript the pages are plain server-rendered pages.
+ *
+ * A page script that talks over the socket (the chat: topic chat:<id>, the staff inbox: inbox) calls
+ * window.storefrontLive.join(topic, {after, onFrame, onState}) before DOMContentLoaded: its topic rides on the
+ * same socket, frames carrying that topic (and error frames naming none) go to onFrame, `after()` (the last
+ * message id it has) is asked at every (re)connect, and join returns {send(object) → false when not open}.
  */
 (function () {
   "use strict";
 
   var MAX_BACKOFF_MS = 30000;
   var open = false;
+  var socket = null;
+  var channels = {}; // topic → the handlers a page script joined with
+
+  function send(data) {
+    if (!open || !socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(data));
+    return true;
+  }
+
+  window.storefrontLive = {
+    join: function (topic, handlers) {
+      channels[topic] = handlers;
+      return { send: send };
+    },
+  };
+
+  function eachChannel(callback) {
+    Object.keys(channels).forEach(function (topic) { callback(channels[topic], topic); });
+  }
 
   function topics() {
     var seen = {};
-    var list = [];
+    var list = Object.keys(channels);
+    list.forEach(function (topic) { seen[topic] = true; });
     document.querySelectorAll("[data-live-topic]").forEach(function (element) {
       var topic = element.getAttribute("data-live-topic");
       if (topic && !seen[topic]) {
@@ -30,6 +55,10 @@
     var url = new URL("/ws/live", window.location.href);
     url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("topics", list.join(","));
+    eachChannel(function (channel) {
+      var after = channel.after ? channel.after() : null;
+      if (after !== null && after !== undefined) url.searchParams.set("after", String(after));
+    });
     return url.toString();
   }
 
@@ -55,7 +84,7 @@
     var everOpen = false;
 
     function start() {
-      var socket = new WebSocket(socketUrl(list));
+      socket = new WebSocket(socketUrl(list));
       socket.addEventListener("message", function (event) {
         var data;
         try {
@@ -69,12 +98,22 @@
           attempt = 0;
           document.body.dataset.live = "open";
           if (everOpen) {
-            // Pushes sent while we were away are lost: refresh every live element once.
+            // Pushes sent while we were away are lost: refresh every live element once (a joined channel
+            // catches up by itself, through `after`).
             list.forEach(function (topic) {
-              if (kindOf(topic) !== "cart") fire(kindOf(topic), {});
+              if (kindOf(topic) !== "cart" && !channels[topic]) fire(kindOf(topic), {});
             });
           }
           everOpen = true;
+          eachChannel(function (channel) { if (channel.onState) channel.onState("open"); });
+          return;
+        }
+        if (typeof data.topic === "string" && channels[data.topic]) {
+          channels[data.topic].onFrame(data);
+          return;
+        }
+        if (data.kind === "error") {
+          eachChannel(function (channel) { channel.onFrame(data); }); // a refused frame names no topic
           return;
         }
         fire(data.kind, data);
@@ -82,6 +121,7 @@
       socket.addEventListener("close", function (event) {
         open = false;
         document.body.dataset.live = "closed";
+        eachChannel(function (channel) { if (channel.onState) channel.onState("closed"); });
         if (event.code === 1008) return; // the session ended: reconnecting would only be refused
         var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
         attempt += 1;

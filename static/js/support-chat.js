@@ -1,61 +1,14 @@
 /* Support chat: the one page script HTMX cannot replace.
  *
- * On a chat page (#support-chat) it opens /ws/support, sends {"body": …} on Enter (Shift+Enter is a new line),
- * appends stored messages as they arrive (as text, never HTML), and after a dropped socket reconnects with
- * backoff, asking for what it missed by the last message id it has. Without a socket the form posts as usual.
- * On the staff inbox (#support-inbox) it listens to the inbox socket and asks HTMX to refresh the list.
+ * It opens no socket of its own: on a chat page (#support-chat) it joins the chat's topic (chat:<id>) on the
+ * tab's one live socket (live.js, /ws/live), sends {"conversation": <id>, "body": …} on Enter (Shift+Enter is a
+ * new line), and appends stored messages as they arrive (as text, never HTML); after a dropped socket live.js
+ * reconnects with backoff, asking for what the chat missed by the last message id it has. Without a socket the
+ * form posts as usual. On the staff inbox (#support-inbox) it joins the inbox topic and asks HTMX to refresh
+ * the list.
  */
 (function () {
   "use strict";
-
-  var MAX_BACKOFF_MS = 30000;
-
-  function socketUrl(path, after) {
-    var url = new URL(path, window.location.href);
-    url.host = window.location.host; // the server builds ws:// URLs from its own idea of the host
-    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
-    if (after !== null && after !== undefined) url.searchParams.set("after", String(after));
-    return url.toString();
-  }
-
-  // One socket that reopens itself: 1 s, 2 s, 4 s … up to 30 s, with jitter so a restart is not a stampede.
-  function keepConnected(path, after, onFrame, onState) {
-    var attempt = 0;
-    var socket = null;
-
-    function open() {
-      socket = new WebSocket(socketUrl(path, after()));
-      socket.addEventListener("open", function () {
-        attempt = 0;
-        onState("open");
-      });
-      socket.addEventListener("message", function (event) {
-        var data;
-        try {
-          data = JSON.parse(event.data);
-        } catch (error) {
-          return;
-        }
-        onFrame(data);
-      });
-      socket.addEventListener("close", function (event) {
-        onState("closed");
-        if (event.code === 1008) return; // the session ended: reconnecting would only be refused
-        var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
-        attempt += 1;
-        window.setTimeout(open, delay);
-      });
-    }
-
-    open();
-    return {
-      send: function (data) {
-        if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-        socket.send(JSON.stringify(data));
-        return true;
-      },
-    };
-  }
 
   // Words and the shop's timezone come from the chat's data- attributes, in the page's language.
   function text(name, fallback) {
@@ -103,7 +56,9 @@
     return highest;
   }
 
-  function startChat(root) {
+  function startChat(root, live) {
+    var topic = root.dataset.chatTopic;
+    var conversation = Number(topic.split(":")[1]);
     var readSent = 0;
     var lastSent = "";
     var link;
@@ -115,7 +70,9 @@
 
     function markRead() {
       var newest = highestId();
-      if (!document.hidden && newest > readSent && link.send({ read: newest })) readSent = newest;
+      if (!document.hidden && newest > readSent && link.send({ conversation: conversation, read: newest })) {
+        readSent = newest;
+      }
     }
 
     function append(message) {
@@ -133,7 +90,7 @@
       markRead();
     }
 
-    link = keepConnected(root.dataset.socketPath, highestId, function (data) {
+    link = live.join(topic, { after: highestId, onFrame: function (data) {
       if (data.error) {
         status(data.message || text("textNotSent", "The message was not sent."));
         var box = document.getElementById("chat-body");
@@ -141,14 +98,14 @@
         return;
       }
       if (data.id) append(data);
-    }, function (state) {
+    }, onState: function (state) {
       status(state === "open" ? "" : text("textReconnecting", "Reconnecting…"));
       var current = document.getElementById("support-chat");
       if (current) current.dataset.socket = state; // styling and tests can tell whether it is live
-    });
+    } });
 
     function sendBox(box) {
-      if (!box.value.trim() || !link.send({ body: box.value })) return false;
+      if (!box.value.trim() || !link.send({ conversation: conversation, body: box.value })) return false;
       lastSent = box.value;
       box.value = "";
       status("");
@@ -176,19 +133,22 @@
     document.addEventListener("visibilitychange", markRead);
   }
 
-  function startInbox(root) {
+  function startInbox(root, live) {
     var pending = null;
-    keepConnected(root.dataset.socketPath, function () { return null; }, function () {
+    live.join(root.dataset.inboxTopic, { onFrame: function (data) {
+      if (data.kind !== "inbox") return;
       // Several changes in a burst become one refresh of the list.
       window.clearTimeout(pending);
       pending = window.setTimeout(function () {
         if (window.htmx) window.htmx.trigger(document.body, "support:inbox");
       }, 300);
-    }, function () {});
+    } });
   }
 
+  // live.js (loaded first, in the page's head) owns the socket; without it or WebSocket the forms post.
+  var live = window.storefrontLive;
   var chat = document.getElementById("support-chat");
-  if (chat && chat.dataset.socketPath && "WebSocket" in window) startChat(chat);
+  if (live && chat && chat.dataset.chatTopic && "WebSocket" in window) startChat(chat, live);
   var inbox = document.getElementById("support-inbox");
-  if (inbox && inbox.dataset.socketPath && "WebSocket" in window) startInbox(inbox);
+  if (live && inbox && inbox.dataset.inboxTopic && "WebSocket" in window) startInbox(inbox, live);
 })();

@@ -28,6 +28,13 @@ def cart_owner(create: bool = False) -> services.Owner | None:
     return key or None
 
 
+def guest_cart_key() -> str | None:
+    """This browser session's guest cart key, if it has one (the live socket's handshake subscribes by it)."""
+    if current_user.is_authenticated:
+        return None
+    return session.get(GUEST_CART_KEY) or None
+
+
 def adopt_guest_cart(user: User) -> int:
     """At log-in: move this browser's guest cart into `user`'s cart (the login view calls this before commit)."""
     return services.merge_guest_cart(session.pop(GUEST_CART_KEY, None), user)

@@ -364,9 +364,11 @@ def get_cart(owner: Owner) -> CartSummary:
 
 
 def _badge_changed(owner: Owner) -> None:
-    """A signed-in shopper's other tabs show the new count once this commits (guests have no live socket)."""
+    """The owner's other tabs show the new count once this commits (a guest's on its session's own channel)."""
     if isinstance(owner, User):
         live.cart_changed(owner.id, cart_count(owner))
+    elif owner:
+        live.guest_cart_changed(owner, cart_count(owner))
 
 
 def cart_count(owner: Owner | None) -> int:

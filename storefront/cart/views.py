@@ -36,7 +36,9 @@ def cart_badge_context() -> dict:
     if not has_request_context():  # e-mails rendered in jobs have no cart
         return {}
     try:
-        return {"cart_count": services.cart_count(cart_owner())}
+        # A guest's key is made with the first page, not the first add: every tab it opens meanwhile subscribes
+        # its live badge to that key's channel, so the add in one tab reaches the others.
+        return {"cart_count": services.cart_count(cart_owner(create=True))}
     except Exception:  # the badge must never take an error page down with it
         log.exception("could not count the cart")
         return {"cart_count": 0}

@@ -4,11 +4,15 @@ A push is a small JSON frame `{"topic": …, "kind": …, …}` naming what chan
 asks the normal (authorized, translated) page for the fresh fragment, or, for the cart badge, takes the number.
 Channels share the support chat's prefix, so the one pattern subscription per process (support.broker) carries
 them too: `<prefix>:live:order:<id>`, `<prefix>:live:product:<id>`, `<prefix>:live:user:<id>` (a user's
-order list, cart badge and unread count) and `<prefix>:live:staff` (the staff's unread count).
+order list, cart badge and unread count), `<prefix>:live:guest:<digest>` (a guest's cart badge) and
+`<prefix>:live:staff` (the staff's unread count). A chat topic on the live socket listens on the conversation's
+own channel (support.broker), so a message is published once for both sockets.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -56,6 +60,19 @@ def products_changed(product_ids: Iterable[int], *, committed: bool = False) -> 
 def cart_changed(user_id: int, count: int) -> None:
     """The user's cart now holds `count` units: every tab's badge shows it."""
     publish_after_commit(f"user:{user_id}", {"kind": "cart", "count": count})
+
+
+def guest_cart_topic(app: Flask, cart_key: str) -> str:
+    """The topic of a guest's cart badge: keyed by a digest of the session's secret cart key, never by anything
+    guessable, and never by the key itself (a channel name shows in Redis; the key opens the cart)."""
+    secret = app.secret_key if isinstance(app.secret_key, bytes) else str(app.secret_key).encode()
+    digest = hmac.new(secret, b"guest-cart:" + cart_key.encode(), hashlib.sha256).hexdigest()
+    return f"guest:{digest[:40]}"
+
+
+def guest_cart_changed(cart_key: str, count: int) -> None:
+    """A guest's cart now holds `count` units: every tab of that browser session shows it."""
+    publish_after_commit(guest_cart_topic(current_app, cart_key), {"kind": "cart", "count": count})
 
 
 def unread_changed(user_id: int | None = None, *, staff: bool = False) -> None:

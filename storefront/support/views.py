@@ -1,7 +1,8 @@
 """Support pages: the shopper's chat, the staff inbox and conversation view, and the header launcher.
 
 Every page works without JavaScript (the message form posts and redirects); with it, `support-chat.js`
-sends and receives over the `/ws/support` socket (see `sockets.py`).
+sends and receives over the tab's one live socket (`/ws/live` with a `chat:<id>` topic, storefront.realtime).
+API clients use `/ws/support` (`sockets.py`); both sockets share the frame handling of `frames.py`.
 """
 
 from __future__ import annotations

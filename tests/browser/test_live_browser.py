@@ -95,3 +95,28 @@ def test_the_product_page_stock_follows_another_shopper_buying_the_last_units(ap
         )
     finally:
         page.close()
+
+
+def test_a_guests_other_tab_shows_the_new_cart_count(app, server, browser, people):
+    with app.app_context():
+        offer = OfferFactory(quantity=5, product__name="Guest kettle")
+        db.session.commit()
+        product_id, offer_id = offer.product_id, offer.id
+    context = browser.new_context()  # one guest: both tabs share its session cookie
+    try:
+        shopping = context.new_page()
+        shopping.goto(server.url(f"/product/{product_id}"))  # the first page makes the session's cart key
+        other_tab = context.new_page()
+        sockets = []
+        other_tab.on("websocket", lambda ws: sockets.append(ws.url))
+        other_tab.goto(server.url("/cart/"))
+        for page in (shopping, other_tab):
+            page.locator("body[data-live='open']").wait_for()
+        assert other_tab.get_by_test_id("cart-count").inner_text() == "0"
+
+        shopping.locator(f".buy-bar[data-offer='{offer_id}'] button[type=submit]").click()
+        shopping.get_by_test_id("cart-count").filter(has_text="1").wait_for(timeout=WAIT_MS)  # its own, out-of-band
+        other_tab.get_by_test_id("cart-count").filter(has_text="1").wait_for(timeout=WAIT_MS)  # the push
+        assert len(sockets) == 1 and "cart" in sockets[0]
+    finally:
+        context.close()

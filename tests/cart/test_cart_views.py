@@ -54,6 +54,20 @@ def test_guest_adds_with_a_plain_form_and_sees_the_badge(app, client, session):
         assert db.session.query(CartItem).filter_by(session_key=key).one().quantity == 2
 
 
+def test_a_guests_first_page_makes_its_cart_key_so_every_tab_gets_the_live_badge(app, client, session):
+    offer = OfferFactory(quantity=5)
+    session.commit()
+    html = client.get("/cart/").get_data(as_text=True)
+    assert re.search(r'id="cart-badge"[^>]*data-live-topic="cart"', html)
+    with client.session_transaction() as flask_session:
+        key = flask_session["cart_key"]  # before anything was added: tabs opened now share its channel
+    client.post("/cart/add", data={"offer_id": offer.id, "quantity": "1"})
+    with client.session_transaction() as flask_session:
+        assert flask_session["cart_key"] == key  # the add kept it
+    with app.app_context():
+        assert db.session.query(CartItem).filter_by(session_key=key).one().quantity == 1
+
+
 def test_plain_add_returns_to_a_safe_next_only(client, session):
     offer = OfferFactory()
     session.commit()

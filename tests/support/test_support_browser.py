@@ -1,4 +1,5 @@
-"""The chat in Chromium: a shopper and a staff member, in two browser contexts, chat both ways over the socket."""
+"""The chat in Chromium: a shopper and a staff member, in two browser contexts, chat both ways over the socket
+(each tab's one live socket, /ws/live, which also carries its badges and order updates)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def test_shopper_and_staff_chat_both_ways(app, server, browser, people):
         conversation_id = conversation.id
     shopper_context, shopper = _signed_in_page(browser, app, server, people["shopper"])
     staff_context, staff = _signed_in_page(browser, app, server, people["staff"])
+    sockets = {"shopper": [], "staff": []}
+    shopper.on("websocket", lambda ws: sockets["shopper"].append(ws.url))
+    staff.on("websocket", lambda ws: sockets["staff"].append(ws.url))
     try:
         shopper.goto(server.url("/support/"))
         staff.goto(server.url(f"/support/conversations/{conversation_id}"))
@@ -51,6 +55,11 @@ def test_shopper_and_staff_chat_both_ways(app, server, browser, people):
         reply.fill("Hi! How can we help?")
         reply.press("Enter")
         shopper.locator(".chat-message.from-staff .chat-body", has_text="Hi! How can we help?").wait_for()
+        # One socket per tab: the chat rides on the live socket with the badges (and, for staff, the orders).
+        for who, urls in sockets.items():
+            assert len(urls) == 1, (who, urls)
+            assert "/ws/live?" in urls[0] and f"chat%3A{conversation_id}" in urls[0], urls[0]
+        assert "unread" in sockets["staff"][0] and "cart" in sockets["shopper"][0]
         with app.app_context():
             assert [m.body for m in db.session.query(Message).order_by(Message.id)] == [
                 "Hello <img src=x onerror=alert(1)>",

@@ -56,7 +56,7 @@ def test_shopper_page_shows_history_escaped(client, app, people, chat_with_histo
     assert "Is the kettle in stock?" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
     assert "js/support-chat.js" in html
-    assert f"/ws/support?conversation={chat_with_history}" in html
+    assert f'data-chat-topic="chat:{chat_with_history}"' in html  # joined on the tab's one live socket
     with app.app_context():
         # Opening the page reads the staff answer.
         assert services.unread_count(_user(app, people["shopper"])) == 0

@@ -36,9 +36,14 @@ def cart_badge_context() -> dict:
     if not has_request_context():  # e-mails rendered in jobs have no cart
         return {}
     try:
-        # A guest's key is made with the first page, not the first add: every tab it opens meanwhile subscribes
-        # its live badge to that key's channel, so the add in one tab reaches the others.
-        return {"cart_count": services.cart_count(cart_owner(create=True))}
+        owner = cart_owner()
+        if owner is None:
+            # A guest's key is made with the first page, not the first add: every tab it opens meanwhile
+            # subscribes its live badge to that key's channel, so the add in one tab reaches the others. A new
+            # key's cart is empty: no query.
+            cart_owner(create=True)
+            return {"cart_count": 0}
+        return {"cart_count": services.cart_count(owner)}
     except Exception:  # the badge must never take an error page down with it
         log.exception("could not count the cart")
         return {"cart_count": 0}

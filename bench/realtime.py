@@ -16,6 +16,10 @@ worker × `--threads`, `wsgi:app`) and the realtime process (gunicorn, one geven
    (the frames the app publishes after a commit, plus a send time) while `/ping` runs again: delivery latency
    p50/p99 (publish → received by the client) and `/ping` as a ratio of the baseline.
 
+`--rounds N` (default 3) repeats 1–3 with the sockets closed in between and reports the median `/ping` ratio (each
+round's loaded figure against that round's own baseline: this VM's speed swings twofold within minutes) and the
+latencies of every round together; the memory figure is the first round's (later rounds reuse freed memory).
+
 The clients are greenlets in this process (gevent), so the machine's two cores are shared by client, Redis and both
 servers: the figures are a floor. Prints the figures, writes JSON to bench/results/, and stops every socket and
 both servers at the end, on errors too.
@@ -37,6 +41,7 @@ import http.client
 import json
 import os
 import random
+import statistics
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -209,6 +214,43 @@ def publish(redis_url: str, prefix: str, sockets: int, rate: float, duration: fl
     return sent
 
 
+def one_round(args, prefix: str, web, rt, sockets: Sockets, number: int) -> dict:
+    """/ping without sockets, then the sockets opened, then /ping again while pushes flow: one round's figures."""
+    import gevent
+
+    baseline = ping_result(start_ping(web.base, args.ping_seconds, args.ping_clients))
+    print(f"round {number}: /ping without sockets: {baseline['rps']:.0f} req/s ({baseline['errors']} errors)",
+          flush=True)
+    rss_before = rt.worker_rss_kb()
+    started = time.monotonic()
+    sockets.ready = sockets.failed = 0
+    sockets.open_all()
+    opened_in = time.monotonic() - started
+    gevent.sleep(3)  # let the server settle (buffers, greenlet stacks)
+    rss_after = rt.worker_rss_kb()
+    per_socket_kb = (rss_after - rss_before) / max(sockets.ready, 1)
+    print(f"round {number}: {sockets.ready} sockets open in {opened_in:.1f}s ({sockets.failed} failed); realtime "
+          f"worker RSS {rss_before / 1024:.0f} → {rss_after / 1024:.0f} MB = {per_socket_kb:.1f} kB per idle socket",
+          flush=True)
+    delivered_before = len(sockets.latencies)
+    ping = start_ping(web.base, args.duration, args.ping_clients)
+    sent = publish(args.redis_url, prefix, args.sockets, args.rate, args.duration)
+    loaded = ping_result(ping)
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while len(sockets.latencies) - delivered_before < sent and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+    ratio = loaded["rps"] / baseline["rps"] if baseline["rps"] else None
+    print(f"round {number}: /ping with the sockets and {args.rate}/s pushes: {loaded['rps']:.0f} req/s"
+          + (f" = {ratio:.0%}" if ratio is not None else ""), flush=True)
+    return {
+        "open": sockets.ready, "failed": sockets.failed, "opened_in_s": opened_in, "sent": sent,
+        "delivered": len(sockets.latencies) - delivered_before,
+        "rss_before_kb": rss_before, "rss_after_kb": rss_after, "kb_per_idle_socket": per_socket_kb,
+        "ping_baseline_rps": baseline["rps"], "ping_loaded_rps": loaded["rps"], "ping_ratio": ratio,
+        "ping_errors": baseline["errors"] + loaded["errors"],
+    }
+
+
 def run(args) -> dict:
     import gevent
     import redis  # noqa: F401 - now, not mid-run: the publisher needs it after minutes of opening sockets
@@ -228,45 +270,37 @@ def run(args) -> dict:
         warm.close_all()
         gevent.sleep(1)
 
-        baseline = ping_result(start_ping(web.base, args.ping_seconds, args.ping_clients))
-        print(f"/ping without sockets: {baseline['rps']:.0f} req/s ({baseline['errors']} errors)", flush=True)
-
-        rss_before = rt.worker_rss_kb()
-        started = time.monotonic()
-        sockets.open_all()
-        opened_in = time.monotonic() - started
-        gevent.sleep(3)  # let the server settle (buffers, greenlet stacks)
-        rss_after = rt.worker_rss_kb()
-        per_socket_kb = (rss_after - rss_before) / max(sockets.ready, 1)
-        print(f"{sockets.ready} sockets open in {opened_in:.1f}s ({sockets.failed} failed); realtime worker RSS "
-              f"{rss_before / 1024:.0f} → {rss_after / 1024:.0f} MB = {per_socket_kb:.1f} kB per idle socket",
-              flush=True)
-
-        ping = start_ping(web.base, args.duration, args.ping_clients)
-        sent = publish(args.redis_url, prefix, args.sockets, args.rate, args.duration)
-        loaded = ping_result(ping)
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while len(sockets.latencies) < sent and time.monotonic() < deadline:
-            gevent.sleep(0.1)
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            rounds.append(one_round(args, prefix, web, rt, sockets, number))
+            sockets.close_all()
+            gevent.sleep(2)  # the server drops the closed sockets before the next baseline
+        first = rounds[0]
+        rss_before, rss_after, per_socket_kb = first["rss_before_kb"], first["rss_after_kb"], first["kb_per_idle_socket"]
+        sent = sum(r["sent"] for r in rounds)
         latencies = sorted(sockets.latencies)
+        ratios = [r["ping_ratio"] for r in rounds if r["ping_ratio"] is not None]
         result = {
-            "sockets": args.sockets, "open": sockets.ready, "failed": sockets.failed, "opened_in_s": opened_in,
+            "sockets": args.sockets, "open": min(r["open"] for r in rounds),
+            "failed": sum(r["failed"] for r in rounds), "opened_in_s": first["opened_in_s"],
             "rate": args.rate, "duration": args.duration, "sent": sent, "delivered": len(latencies),
             "p50_ms": percentile(latencies, 50) * 1000 if latencies else None,
             "p99_ms": percentile(latencies, 99) * 1000 if latencies else None,
             "max_ms": latencies[-1] * 1000 if latencies else None,
             "rss_before_kb": rss_before, "rss_after_kb": rss_after, "kb_per_idle_socket": per_socket_kb,
-            "ping_baseline_rps": baseline["rps"], "ping_loaded_rps": loaded["rps"],
-            "ping_ratio": loaded["rps"] / baseline["rps"] if baseline["rps"] else None,
-            "ping_errors": baseline["errors"] + loaded["errors"],
+            "ping_baseline_rps": statistics.median(r["ping_baseline_rps"] for r in rounds),
+            "ping_loaded_rps": statistics.median(r["ping_loaded_rps"] for r in rounds),
+            "ping_ratio": statistics.median(ratios) if ratios else None,
+            "ping_errors": sum(r["ping_errors"] for r in rounds), "rounds": rounds,
             "web_threads": args.threads, "ping_clients": args.ping_clients,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if latencies:
             print(f"pushes: {sent} sent, {len(latencies)} delivered; p50 {result['p50_ms']:.1f} ms, "
                   f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
-        print(f"/ping with {sockets.ready} sockets and {args.rate}/s pushes: {loaded['rps']:.0f} req/s "
-              f"= {result['ping_ratio']:.0%} of the no-socket figure")
+        print(f"/ping with {args.sockets} sockets and {args.rate}/s pushes, median of {len(rounds)} rounds: "
+              f"{result['ping_ratio']:.0%} of the no-socket figure "
+              f"(rounds: {', '.join(f'{r:.0%}' for r in ratios)})")
         return result
     finally:
         sockets.close_all()
@@ -283,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--ping-seconds", type=float, default=10)
     parser.add_argument("--ping-clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="baseline / sockets / loaded, repeated; medians")
     parser.add_argument("--threads", type=int, default=8, help="the web process's gthread threads")
     parser.add_argument("--force", action="store_true", help="use a database whose name lacks 'bench'")
     parser.add_argument("--ping-role", action="store_true", help=argparse.SUPPRESS)
@@ -293,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.database_url or not args.redis_url:
         parser.error("--database-url and --redis-url are required")
+    if not 1 <= args.rounds <= 5:
+        parser.error("--rounds 1…5")
     if not 1 <= args.sockets <= MAX_SOCKETS or not 0 < args.duration <= MAX_DURATION or not 0 < args.rate <= MAX_RATE:
         parser.error(f"--sockets 1…{MAX_SOCKETS}, --duration up to {MAX_DURATION}, --rate up to {MAX_RATE}")
     refuse_unless_bench(args.database_url, args.force)

@@ -33,6 +33,8 @@ def test_invoice_text_has_seller_buyer_number_date_vat_units_and_words(app, sess
     assert "без НДС" in text and "реквизиты продавца не заполнены" in text
     assert "Шесть тысяч пятьсот рублей 00 копеек" in text
     assert "Руководитель" in text and "Бухгалтер" in text
+    # The payment terms are Russian too, though the suite (and this reader) speaks English.
+    assert "Оплата банковским переводом по этому счёту" in text and "Unpaid orders" not in text
 
 
 def test_the_date_is_the_shops(app, session):

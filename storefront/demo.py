@@ -90,6 +90,33 @@ def add_demo_photos() -> int:
     return len(rows)
 
 
+# Made-up legal details with valid check digits (ИНН, ОГРН; each account matches the БИК's key), so the demo's
+# invoices show a seller as a real one does; one shop without VAT (УСН) shows the "без НДС" form.
+DEMO_LEGAL = {
+    "Электролиния": {"legal_name": "ООО «Электролиния»", "inn": "7708123450", "kpp": "770801001",
+                     "ogrn": "1027700123450", "legal_address": "107140, г. Москва, ул. Краснопрудная, д. 12",
+                     "account": "40702810200000000001", "vat_rate": 20},
+    "Технопарк Демо": {"legal_name": "ООО «Технопарк Демо»", "inn": "7801543210", "kpp": "780101001",
+                       "ogrn": "1027800543210", "legal_address": "199034, г. Санкт-Петербург, Университетская наб., д. 7",
+                       "account": "40702810500000000002", "vat_rate": 20},
+    "Кофейня «Зерно»": {"legal_name": "ООО «Зерно»", "inn": "5001987653", "kpp": "500101001",
+                        "ogrn": "1025000987659", "legal_address": "143900, Московская обл., г. Балашиха, ул. Советская, д. 3",
+                        "account": "40702810800000000003", "vat_rate": None},
+}
+
+
+def add_demo_legal_details(shop: Shop) -> None:
+    """A demo shop's legal details, unless it has some (a supplier's own edits stay)."""
+    from storefront.documents import legal
+    from storefront.documents.models import ShopLegalDetails
+
+    details = DEMO_LEGAL.get(shop.name)
+    if details is None or db.session.get(ShopLegalDetails, shop.id) is not None:
+        return
+    clean = legal.validate({"bank_name": "ПАО Сбербанк", "bik": "044525225", **details})
+    db.session.add(ShopLegalDetails(shop_id=shop.id, **clean))
+
+
 def seed_demo() -> list[tuple[str, str, bool]]:
     """Create the demo shop; returns (email, role, created) for every demo account. Safe to run twice."""
     accounts = []
@@ -99,6 +126,7 @@ def seed_demo() -> list[tuple[str, str, bool]]:
     accounts.append((user.email, "shopper", created))
     for index, path in enumerate(sorted(DEMO_DIR.glob("*.yaml")), start=1):
         shop = load_price_list(path)
+        add_demo_legal_details(shop)
         user, created = ensure_user(f"supplier{index}@storefront.local", f"{shop.name} manager", Role.SUPPLIER, shop)
         accounts.append((user.email, f"supplier of {shop.name}", created))
     add_demo_photos()

@@ -43,7 +43,8 @@ from storefront.orders.models import Order, OrderPart, OrderStatus
 from storefront.suppliers.services import shop_of
 
 log = logging.getLogger(__name__)
-FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# Werkzeug adds "; charset=utf-8" to text types itself (naming it here too sent it twice).
+FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 KINDS = ("orders", "users", "products", "parts")
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 KEEP_SECONDS = 24 * 3600

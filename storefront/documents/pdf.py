@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from num2words import num2words
@@ -147,7 +148,8 @@ def _invoice_page(pdf: FPDF, order: Order, part: OrderPart) -> None:
     _text(pdf, f"Всего наименований {len(rows)}, на сумму {_money(total)} руб.")
     _text(pdf, total_in_words(total), bold=True)
     # The payment terms' spot: the payments feature records the order's method / terms.
-    terms = payment_terms(order)
+    with force_locale("ru"):  # the document is Russian whoever prints it (the terms follow the reader elsewhere)
+        terms = payment_terms(order)
     if terms:
         _text(pdf, f"Условия оплаты: {terms}")
     _signatures(pdf, "Руководитель", "Бухгалтер")

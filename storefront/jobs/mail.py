@@ -16,6 +16,8 @@ import re
 import smtplib
 import threading
 from datetime import datetime
+from email import policy
+from email.header import Header
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,23 @@ from storefront.jobs.queue import enqueue, enqueue_durable
 
 log = logging.getLogger(__name__)
 LINK = re.compile(r"https?://\S+")
+
+
+class ShopMessage(Message):
+    """flask_mail's message with a subject that keeps its spaces.
+
+    flask_mail encodes the subject without counting "Subject: ", so the line is too long and the SMTP policy
+    refolds it; Python's refolding can cut between encoded words exactly at a space, which RFC 2047 readers then
+    drop ("для«Технопарк Демо»"). Encoded here with the header's name counted, every line fits and is sent as is.
+    """
+
+    def _message(self) -> Any:
+        msg = super()._message()
+        if self.subject and not self.subject.isascii():
+            msg.policy = policy.compat32  # store the encoded text verbatim (the SMTP policy would parse it again)
+            msg.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject").encode())
+            msg.policy = policy.SMTP
+        return msg
 
 
 def mail_locale(user: Any) -> str | None:
@@ -63,7 +82,7 @@ def deliver_mail(
 ) -> str:
     """Render and send one message, with files attached (paths); returns where it went (SMTP server or file path)."""
     subject, body, html = render_mail(template, subject, context, locale)
-    message = Message(
+    message = ShopMessage(
         subject=subject,
         recipients=recipients,
         body=body,

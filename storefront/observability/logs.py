@@ -137,8 +137,18 @@ def configure_logging(log_format: str = "text", level: str | int = "INFO") -> No
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # the invoice PDF's font subsetting, line by line
 
 
+def _without_werkzeug_access_lines(record: logging.LogRecord) -> bool:
+    """False for the development server's own per-request line: written after the request has ended, it
+    cannot carry the request's id, and the app's access line says the same with the ids (as gunicorn's own
+    access log is off). Its other lines — "Running on …", errors — pass."""
+    return not (isinstance(record.msg, str) and record.msg.rstrip().endswith('"%s" %s %s'))
+
+
 def init_app(app: Flask) -> None:
     _install_record_factory()
+    werkzeug_log = logging.getLogger("werkzeug")
+    if _without_werkzeug_access_lines not in werkzeug_log.filters:
+        werkzeug_log.addFilter(_without_werkzeug_access_lines)
     if app.config.get("LOG_CONFIGURE", True):
         configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     # First of all before_request hooks, so every line of the request (a loader's, a limiter's) has the id.

@@ -34,6 +34,7 @@ def test_staff_export_orders_with_the_lists_filters(app, client, session):
     login(client, staff)
     response = client.get(f"/staff/exports/orders.csv?shop={shop.id}")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = read_csv(response.data)
     assert rows[0] == ORDER_COLUMNS
     assert [row[0] for row in rows[1:]] == [str(kept.id)]
@@ -99,7 +100,9 @@ def test_api_exports_both_doors(app, client, session, api_login):
     make_order(email="анна@example.com")
     session.commit()
     headers = api_login(staff)
-    rows = read_csv(client.get("/api/v1/admin/exports/orders?format=csv&q=анна", headers=headers).data)
+    response = client.get("/api/v1/admin/exports/orders?format=csv&q=анна", headers=headers)
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = read_csv(response.data)
     assert rows[0] == ORDER_COLUMNS and rows[1][4] == "анна@example.com"
     app.config["EXPORT_SYNC_LIMIT"] = 0
     queued = client.get("/api/v1/admin/exports/users?format=xlsx", headers=headers)

@@ -33,6 +33,8 @@ def test_invoice_text_has_seller_buyer_number_date_vat_units_and_words(app, sess
     assert "без НДС" in text and "реквизиты продавца не заполнены" in text
     assert "Шесть тысяч пятьсот рублей 00 копеек" in text
     assert "Руководитель" in text and "Бухгалтер" in text
+    # The payment terms are Russian too, though the suite (and this reader) speaks English.
+    assert "Оплата банковским переводом по этому счёту" in text and "Unpaid orders" not in text
 
 
 def test_the_date_is_the_shops(app, session):
@@ -71,3 +73,27 @@ def test_money_words_and_vat():
     assert total_in_words(Decimal("1301.21")) == "Одна тысяча триста один рубль 21 копейка"
     assert total_in_words(Decimal("2")) == "Два рубля 00 копеек"
     assert vat_of(Decimal("120"), 20) == Decimal("20.00") and vat_of(Decimal("120"), None) is None
+
+
+def test_the_demo_shops_invoice_with_their_legal_details(app, session):
+    # `make run`'s demo data: an invoice of a demo good names its seller, not "details not filled in".
+    from sqlalchemy import select
+
+    from storefront.catalog.models import Offer, Shop
+    from storefront.demo import seed_demo
+    from storefront.orders import services
+    from tests.orders.order_helpers import shopper_with_cart
+
+    seed_demo()
+    session.commit()
+    offers = [session.scalars(select(Offer).join(Shop).where(Shop.name == name, Offer.quantity > 0)).first()
+              for name in ("Технопарк Демо", "Кофейня «Зерно»")]
+    user, contact = shopper_with_cart(*((offer, 1) for offer in offers))
+    session.commit()
+    order = services.place_order(user, contact.id, "demo-1")
+    session.commit()
+    text = pdf_text(invoice_pdf(session.get(Order, order.id)))
+    for detail in ("ООО «Технопарк Демо»", "ИНН 7801543210", "КПП 780101001", "ООО «Зерно»", "ИНН 5001987653",
+                   "ПАО Сбербанк", "НДС (20%)", "без НДС"):
+        assert detail in text, detail
+    assert "реквизиты продавца не заполнены" not in text

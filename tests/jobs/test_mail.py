@@ -1,5 +1,11 @@
 """E-mail is always sent from a job: to .eml files by default, over SMTP when MAIL_SERVER is set."""
 
+import email
+import email.policy
+import re
+
+import pytest
+
 from storefront.extensions import mail
 from storefront.jobs.mail import send_mail
 
@@ -27,3 +33,18 @@ def test_mail_goes_over_smtp_when_configured(app, session, smtp_sink):
     assert sorted(envelope.rcpt_tos) == ["a@example.com", "b@example.com"]
     assert b"Hello Ann" in envelope.content
     assert b"text/html" in envelope.content  # text and HTML parts
+
+
+@pytest.mark.parametrize("subject", [
+    "Новый заказ №1 для «Технопарк Демо»",  # folded by Python's SMTP policy right at the space before «
+    "Заказ №12345 для «Кофейня «Зерно»» изменён: статус «Подтверждён» → «Собран», что дальше",
+])
+def test_a_russian_subject_keeps_every_space(app, session, mail_dir, subject):
+    send_mail("buyer@example.com", subject, "test", name="Ann")
+    session.commit()
+    [path] = mail_dir.glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == f"[Storefront] {subject}"
+    raw = path.read_bytes().decode()
+    folded = re.search(r"^Subject: .*?\n(?! )", raw, re.S | re.M).group(0)
+    assert all(len(line) <= 78 for line in folded.splitlines())  # folded as the standard asks

@@ -88,3 +88,25 @@ def test_a_callers_own_ids_in_extra_do_not_break_logging(app, caplog):
     caplog.set_level(logging.INFO)
     logging.getLogger("rq.worker").error("job failed", extra={"job_id": "rq-1"})
     assert next(r for r in caplog.records if r.getMessage() == "job failed").job_id == "rq-1"
+
+
+@pytest.mark.sqlite  # the development server's lines: no database involved
+def test_under_the_development_server_every_line_of_a_request_carries_its_id(app, caplog):
+    """`make run` serves with Werkzeug, whose own per-request line comes after the request (no id): it is left
+    out, the app's access line (with the id) says the same."""
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app)
+    caplog.set_level(logging.INFO)
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/ping", headers={"X-Request-ID": "dev-1"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["X-Request-ID"] == "dev-1"
+    thread.join(10)
+    server.server_close()
+    served = [r for r in caplog.records if r.name in ("werkzeug", "storefront.access")]
+    assert [r.name for r in served] == ["storefront.access"] and served[0].request_id == "dev-1"

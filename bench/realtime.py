@@ -214,6 +214,27 @@ def publish(redis_url: str, prefix: str, sockets: int, rate: float, duration: fl
     return sent
 
 
+def group_cpu_seconds(process_group: int) -> float:
+    """CPU time used so far by one process group (a gunicorn server: master and workers)."""
+    ticks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as stat:
+                fields = stat.read().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[2]) == process_group:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def one_round(args, prefix: str, web, rt, sockets: Sockets, number: int) -> dict:
     """/ping without sockets, then the sockets opened, then /ping again while pushes flow: one round's figures."""
     import gevent
@@ -233,21 +254,28 @@ def one_round(args, prefix: str, web, rt, sockets: Sockets, number: int) -> dict
           f"worker RSS {rss_before / 1024:.0f} → {rss_after / 1024:.0f} MB = {per_socket_kb:.1f} kB per idle socket",
           flush=True)
     delivered_before = len(sockets.latencies)
+    # Where the loaded window's CPU goes: the realtime server, and this process (the 5,000 simulated browsers).
+    cpu_before = group_cpu_seconds(rt.process.pid), own_cpu_seconds(), time.monotonic()
     ping = start_ping(web.base, args.duration, args.ping_clients)
     sent = publish(args.redis_url, prefix, args.sockets, args.rate, args.duration)
     loaded = ping_result(ping)
+    elapsed = time.monotonic() - cpu_before[2]
+    rt_cpu = (group_cpu_seconds(rt.process.pid) - cpu_before[0]) / elapsed
+    client_cpu = (own_cpu_seconds() - cpu_before[1]) / elapsed
     deadline = time.monotonic() + DRAIN_SECONDS
     while len(sockets.latencies) - delivered_before < sent and time.monotonic() < deadline:
         gevent.sleep(0.1)
     ratio = loaded["rps"] / baseline["rps"] if baseline["rps"] else None
     print(f"round {number}: /ping with the sockets and {args.rate}/s pushes: {loaded['rps']:.0f} req/s"
-          + (f" = {ratio:.0%}" if ratio is not None else ""), flush=True)
+          + (f" = {ratio:.0%}" if ratio is not None else "")
+          + f"; CPU meanwhile: realtime server {rt_cpu:.0%} of a core, the socket clients {client_cpu:.0%}", flush=True)
     return {
         "open": sockets.ready, "failed": sockets.failed, "opened_in_s": opened_in, "sent": sent,
         "delivered": len(sockets.latencies) - delivered_before,
         "rss_before_kb": rss_before, "rss_after_kb": rss_after, "kb_per_idle_socket": per_socket_kb,
         "ping_baseline_rps": baseline["rps"], "ping_loaded_rps": loaded["rps"], "ping_ratio": ratio,
         "ping_errors": baseline["errors"] + loaded["errors"],
+        "realtime_cpu_share": rt_cpu, "client_cpu_share": client_cpu,
     }
 
 

@@ -6,11 +6,12 @@ import hashlib
 import hmac
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel import dates as babel_dates
-from babel.numbers import format_decimal
+from babel.numbers import parse_pattern
 from flask import Flask, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -29,13 +30,25 @@ def format_money(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     locale = _locale()
-    amount = Decimal(value).quantize(Decimal("0.01"))
-    number = format_decimal(amount, format="#,##0" if amount == amount.to_integral() else "#,##0.00", locale=locale)
+    amount = Decimal(value).quantize(KOPECK)
+    whole = amount == amount.to_integral()
+    number = (WHOLE if whole else WITH_KOPECKS).apply(amount, locale)
     currency = current_app.config["STOREFRONT_CURRENCY"]
     sign = CURRENCY_SIGNS.get(currency, currency)
-    if locale.currency_formats["standard"].pattern.startswith("¤"):
+    if _sign_first(locale):
         return f"{sign}{number}"
     return f"{number}\u00a0{sign}"
+
+
+# Parsed once, not per figure (a catalog page shows about fifty): Babel's format_decimal parses its pattern on
+# every call.
+KOPECK = Decimal("0.01")
+WHOLE, WITH_KOPECKS = parse_pattern("#,##0"), parse_pattern("#,##0.00")
+
+
+@lru_cache(maxsize=16)
+def _sign_first(locale: Locale) -> bool:
+    return locale.currency_formats["standard"].pattern.startswith("¤")
 
 
 def format_delivery(fee: Decimal | int | None) -> str:

@@ -15,6 +15,7 @@ from storefront.accounts.models import User
 from storefront.cart import services
 
 GUEST_CART_KEY = "cart_key"  # the Flask session entry holding a guest cart's key
+UNUSED_KEY = "cart_key_unused"  # the key was made for the live badge and nothing was added under it yet
 
 
 def cart_owner(create: bool = False) -> services.Owner | None:
@@ -25,7 +26,24 @@ def cart_owner(create: bool = False) -> services.Owner | None:
     if not key and create:
         key = secrets.token_urlsafe(24)
         session[GUEST_CART_KEY] = key
+    if create:
+        session.pop(UNUSED_KEY, None)  # about to be written to: the badge counts it from now on
     return key or None
+
+
+def badge_owner() -> services.Owner | None:
+    """Whose cart the header badge counts; None when it is known to be empty (no query).
+
+    A guest's key is made with the first page, not the first add: every tab it opens meanwhile subscribes its live
+    badge to that key's channel (guest_cart_key), so the add in one tab reaches the others. Until the first write
+    (`cart_owner(create=True)`) the key is marked unused, so a browsing guest costs no count per page.
+    """
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    if not session.get(GUEST_CART_KEY):
+        session[GUEST_CART_KEY] = secrets.token_urlsafe(24)
+        session[UNUSED_KEY] = True
+    return None if session.get(UNUSED_KEY) else session[GUEST_CART_KEY]
 
 
 def guest_cart_key() -> str | None:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from storefront.accounts.navigation import safe_next
 from storefront.cart import services
 from storefront.cart.forms import AddToCartForm, ConfirmForm, QuantityForm, first_error
-from storefront.cart.guest import cart_owner
+from storefront.cart.guest import badge_owner, cart_owner
 from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
@@ -36,14 +36,7 @@ def cart_badge_context() -> dict:
     if not has_request_context():  # e-mails rendered in jobs have no cart
         return {}
     try:
-        owner = cart_owner()
-        if owner is None:
-            # A guest's key is made with the first page, not the first add: every tab it opens meanwhile
-            # subscribes its live badge to that key's channel, so the add in one tab reaches the others. A new
-            # key's cart is empty: no query.
-            cart_owner(create=True)
-            return {"cart_count": 0}
-        return {"cart_count": services.cart_count(owner)}
+        return {"cart_count": services.cart_count(badge_owner())}
     except Exception:  # the badge must never take an error page down with it
         log.exception("could not count the cart")
         return {"cart_count": 0}

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from storefront.catalog.browsing import product_page, search_catalog
-from storefront.catalog.cache import LISTS, cached
+from storefront.catalog.cache import LISTS, cached, product_generation
 from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
 from storefront.domain_errors import NotFound
 from storefront.htmx import is_partial
@@ -112,4 +112,9 @@ def show_product(product_id: int):
         page = product_page(product_id)
     except NotFound as error:
         abort(404, description=error.message)
-    return render_template("catalog/product.html", product=page.product, related=page.related)
+    # Like the lists' results, the content is shared by every visitor of the URL in a language: cached with the
+    # product's generation (its offers, stock, prices) and the lists' (its related goods).
+    key = hashlib.sha256(f"{request.full_path} {current_locale()}".encode()).hexdigest()
+    html = cached(f"html:product:{product_id}:{key}", [product_generation(product_id), LISTS],
+                  lambda: render_shared("catalog/_product.html", product=page.product, related=page.related))
+    return render_template("catalog/product.html", product=page.product, product_html=fill_shared(html))

@@ -315,3 +315,22 @@ def test_shared_results_are_kept_per_language(app, client, session, catalog):
     assert re.search(r'value="True">\s*Да <span', russian) and "Yes" not in russian
     assert re.search(r'value="True">\s*Yes <span', english) and "Да <span" not in english
     assert re.search(r'value="True">\s*Да <span', client.get(url).get_data(as_text=True))  # and back
+
+
+def test_the_shared_product_page_carries_each_visitors_token_and_follows_its_stock(csrf_app, catalog):
+    # The product page's content is rendered once per URL and language too: each visitor still gets a token of
+    # their own, and a committed stock change shows on the next request.
+    from storefront.catalog.cache import invalidate_products
+    from storefront.catalog.models import Offer
+    from storefront.extensions import db
+
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    url = f"/product/{catalog.galaxy}"
+    page_one, page_two = first.get(url).get_data(as_text=True), second.get(url).get_data(as_text=True)
+    assert "__csrf_" not in page_one + page_two
+    assert _tokens(page_one) and _tokens(page_two) and _tokens(page_one).isdisjoint(_tokens(page_two))
+    with csrf_app.app_context():
+        db.session.get(Offer, catalog.galaxy_offer).quantity = 77
+        invalidate_products([catalog.galaxy], lists=False)
+        db.session.commit()
+    assert 'max="77"' in first.get(url).get_data(as_text=True)

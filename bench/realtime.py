@@ -48,10 +48,10 @@ from datetime import UTC, datetime
 
 try:
     from bench.common import REPO_ROOT, RESULTS_DIR, database_url, refuse_unless_bench
-    from bench.run import HOST, Server, percentile
+    from bench.run import HOST, Server, percentile, server_cpu_seconds
 except ImportError:  # run as a script: bench/ is on sys.path, not the repository
     from common import REPO_ROOT, RESULTS_DIR, database_url, refuse_unless_bench
-    from run import HOST, Server, percentile
+    from run import HOST, Server, percentile, server_cpu_seconds
 
 MAX_SOCKETS = 10000
 MAX_DURATION = 120
@@ -214,22 +214,6 @@ def publish(redis_url: str, prefix: str, sockets: int, rate: float, duration: fl
     return sent
 
 
-def group_cpu_seconds(process_group: int) -> float:
-    """CPU time used so far by one process group (a gunicorn server: master and workers)."""
-    ticks = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as stat:
-                fields = stat.read().rsplit(") ", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended meanwhile
-        if int(fields[2]) == process_group:
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
@@ -255,12 +239,12 @@ def one_round(args, prefix: str, web, rt, sockets: Sockets, number: int) -> dict
           flush=True)
     delivered_before = len(sockets.latencies)
     # Where the loaded window's CPU goes: the realtime server, and this process (the 5,000 simulated browsers).
-    cpu_before = group_cpu_seconds(rt.process.pid), own_cpu_seconds(), time.monotonic()
+    cpu_before = server_cpu_seconds(rt.process.pid, with_postgres=False), own_cpu_seconds(), time.monotonic()
     ping = start_ping(web.base, args.duration, args.ping_clients)
     sent = publish(args.redis_url, prefix, args.sockets, args.rate, args.duration)
     loaded = ping_result(ping)
     elapsed = time.monotonic() - cpu_before[2]
-    rt_cpu = (group_cpu_seconds(rt.process.pid) - cpu_before[0]) / elapsed
+    rt_cpu = (server_cpu_seconds(rt.process.pid, with_postgres=False) - cpu_before[0]) / elapsed
     client_cpu = (own_cpu_seconds() - cpu_before[1]) / elapsed
     deadline = time.monotonic() + DRAIN_SECONDS
     while len(sockets.latencies) - delivered_before < sent and time.monotonic() < deadline:

@@ -133,7 +133,7 @@ class Server:
             return ""
 
 
-def server_cpu_seconds(process_group: int) -> float | None:
+def server_cpu_seconds(process_group: int, *, with_postgres: bool = True) -> float | None:
     """CPU time used so far by gunicorn (its process group) and PostgreSQL's processes; None without /proc.
 
     Divided by the requests served, it is what a request costs the server, however much of the machine's CPU
@@ -152,7 +152,7 @@ def server_cpu_seconds(process_group: int) -> float | None:
             continue  # the process ended meanwhile
         fields = fields.split()
         # After the command: state, ppid, pgrp, … utime is the 14th field of the line, stime the 15th.
-        if int(fields[2]) == process_group or command.startswith("postgres"):
+        if int(fields[2]) == process_group or (with_postgres and command.startswith("postgres")):
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 

@@ -44,8 +44,7 @@ from storefront.orders.models import Order
 from storefront.realtime.events import channel, guest_cart_topic
 from storefront.support import frames
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
-from storefront.support.handshake import handshake_session, same_origin
-from storefront.support.sockets import int_arg
+from storefront.support.handshake import handshake_session, int_arg, same_origin
 from storefront.unit_of_work import unit_of_work
 
 live_bp = Blueprint("live_ws", __name__)

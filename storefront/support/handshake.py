@@ -36,3 +36,13 @@ def handshake_session() -> UserSession:
     if row is None or not row.user.is_verified:
         abort(401)
     return row
+
+
+def int_arg(name: str) -> int | None:
+    """A non-negative whole-number query argument, or None when absent; anything else is a 400."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        abort(400)
+    return int(raw)

@@ -23,7 +23,7 @@ from storefront.domain_errors import DomainError
 from storefront.extensions import db, sock
 from storefront.support import frames, services
 from storefront.support.broker import conversation_channel, get_broker, inbox_channel
-from storefront.support.handshake import handshake_session, same_origin
+from storefront.support.handshake import handshake_session, int_arg, same_origin
 from storefront.unit_of_work import unit_of_work
 
 # Its own blueprint: the support pages live under /support, the socket at /ws/support.
@@ -43,16 +43,6 @@ class SocketTarget:
         if self.conversation_id is None:
             return None  # the inbox socket only listens
         return frames.ChatParty(self.user_id, self.session_id, self.conversation_id)
-
-
-def int_arg(name: str) -> int | None:
-    """A non-negative whole-number query argument, or None when absent; anything else is a 400."""
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        abort(400)
-    return int(raw)
 
 
 @ws_bp.before_request

@@ -113,8 +113,9 @@ class FacetSchema(ma.Schema):
 class ProductListSchema(page_schema(ProductCardSchema)):
     total_exact = ma.fields.Boolean(metadata={
         "example": True,
-        "description": "false when a search matches more goods than it counts (1,000): `total` is then that lower "
-                       "bound, `pages` leads one page on while pages are full, and facet counts cover those goods",
+        "description": "false when a search or a filtered list matches more goods than it counts (1,000): `total` "
+                       "is then that lower bound and `pages` leads one page on while pages are full; a search's "
+                       "facet counts then cover the goods counted",
     })
     facets = ma.fields.List(
         ma.fields.Nested(FacetSchema), metadata={"description": "Parameter values with counts (within a category)"}

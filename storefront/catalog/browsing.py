@@ -62,9 +62,10 @@ MAX_SEARCH_TERMS = 8
 MAX_FACET_VALUES = 30
 RELATED_LIMIT = 4
 MAX_PHOTOS = 8  # in a product's gallery
-# A search's total and facets count at most this many matches. Past it the page says "more than 1 000" and the
-# facets' counts are those of the first matches: the count's cost stays flat however many goods match (at
-# 100,000 products "смартфон" matches 5,000, and counting them all cost more than finding the page).
+# A search's or a filtered list's total counts at most this many matches (a search's facets too). Past it the page
+# says "more than 1 000" and a search's facet counts are those of the first matches: the count's cost stays flat
+# however many goods match (at 100,000 products "смартфон" matches 5,000, and counting them all cost more than
+# finding the page). Plain category pages and all goods keep exact, precomputed totals.
 COUNT_LIMIT = 1000
 
 

@@ -401,7 +401,8 @@ def _is_plain(query: CatalogQuery) -> bool:
 def _stats(query: CatalogQuery, on_product, on_offer, *, need_total: bool) -> tuple[int | None, bool, tuple[Facet, ...]]:
     """The total and the facets of the query's filter set, cached once for all its pages, sizes and sorts."""
     key = query.with_changes(sort="name", page=1, page_size=1).cache_key()
-    return cached(f"stats:{key}:{int(need_total)}", [LISTS],
+    # v2: (total, exact, facets); a Redis cache shared with the previous release holds (total, facets) pairs.
+    return cached(f"stats2:{key}:{int(need_total)}", [LISTS],
                   lambda: _compute_stats(query, on_product, on_offer, need_total))
 
 

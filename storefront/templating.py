@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -12,9 +13,10 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel import dates as babel_dates
 from babel.numbers import parse_pattern
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -131,3 +133,24 @@ def render_shared(template: str, **context) -> str:
 def fill_shared(html: str) -> Markup:
     """HTML from `render_shared` with this session's CSRF token put in (the token is URL-safe: no escaping)."""
     return Markup(html.replace(_csrf_slot(), generate_csrf()))
+
+
+SHELL_CHECKS = "storefront.shared_shell_checks"
+
+
+def add_shared_shell_check(app: Flask, check: Callable[[], bool]) -> None:
+    """A feature's say in `shell_is_shared`: `check()` is True when its part of a guest's header is everybody's
+    (the cart's: a guest cart known to be empty, told without a query)."""
+    app.extensions.setdefault(SHELL_CHECKS, []).append(check)
+
+
+def shell_is_shared() -> bool:
+    """Whether this visitor's page shell (header, footer) is everybody's, so a whole page may be `render_shared`.
+
+    It is for a visitor who is not signed in (the account menu, support chat), has nothing flashed and passes
+    every feature's check: such a header differs from anyone else's only in the CSRF token, which the shared
+    page keeps as a slot. Anyone else gets a page rendered for them.
+    """
+    if current_user.is_authenticated or session.get("_flashes"):
+        return False
+    return all(check() for check in current_app.extensions.get(SHELL_CHECKS, ()))

@@ -26,8 +26,11 @@ from storefront.cart.guest import badge_owner, cart_owner
 from storefront.domain_errors import DomainError, NotFound
 from storefront.extensions import db
 from storefront.htmx import is_partial, render_page_or_partial
+from storefront.templating import add_shared_shell_check
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
+# A guest whose cart is known to be empty has everybody's badge ("0"): pages may be shared with them.
+bp.record_once(lambda state: add_shared_shell_check(state.app, lambda: badge_owner() is None))
 log = logging.getLogger(__name__)
 
 

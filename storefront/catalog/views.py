@@ -12,13 +12,13 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from storefront.catalog.browsing import product_page, search_catalog
+from storefront.catalog.browsing import ProductDetail, product_page, search_catalog
 from storefront.catalog.cache import LISTS, cached, product_generation
 from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
 from storefront.domain_errors import NotFound
 from storefront.htmx import is_partial
 from storefront.i18n import current_locale
-from storefront.templating import fill_shared, render_shared
+from storefront.templating import fill_shared, render_shared, shell_is_shared
 
 bp = Blueprint("catalog", __name__)
 
@@ -41,6 +41,20 @@ def _render_list(endpoint: str, path_args: dict, fixed: dict):
     except InvalidFilter as error:
         errors, status = error.errors, 400
         query = CatalogQuery(**fixed)
+    if is_partial():
+        return _results_html(_list_context(endpoint, path_args, fixed, query, errors), errors), status
+    if not errors and shell_is_shared():
+        # Everything on the page is everybody's: one render per URL, language and catalog generation.
+        def render() -> str:
+            context = _list_context(endpoint, path_args, fixed, query, errors)
+            return render_shared("catalog/index.html", results_html=Markup(_shared_results(context)), **context)
+
+        return fill_shared(cached(f"page:{_url_key()}", [LISTS], render)), status
+    context = _list_context(endpoint, path_args, fixed, query, errors)
+    return render_template("catalog/index.html", results_html=_results_html(context, errors), **context), status
+
+
+def _list_context(endpoint: str, path_args: dict, fixed: dict, query: CatalogQuery, errors: dict) -> dict:
     try:
         result = search_catalog(query, navigation=True)
     except NotFound as error:
@@ -59,26 +73,31 @@ def _render_list(endpoint: str, path_args: dict, fixed: dict):
             return url_for("catalog.index", **args)
         return url_for("catalog.show_category", category_id=category_id, **args)
 
-    context = {
+    return {
         "result": result, "query": query, "errors": errors, "args": request.args, "fixed": fixed_args,
         "list_url": url_for(endpoint, **path_args), "page_url": page_url, "browse_url": browse_url,
     }
-    results_html = _results_html(context) if not errors else Markup(render_template("catalog/_results.html", **context))
-    if is_partial():
-        return results_html, status
-    return render_template("catalog/index.html", results_html=results_html, **context), status
 
 
-def _results_html(context: dict) -> Markup:
+def _url_key() -> str:
+    # Keyed by language too: pages carry translated words (and money formatted for the locale).
+    return hashlib.sha256(f"{request.endpoint} {request.full_path} {current_locale()}".encode()).hexdigest()
+
+
+def _results_html(context: dict, errors: dict) -> Markup:
+    if errors:  # the form as the visitor filled it in: not shared
+        return Markup(render_template("catalog/_results.html", **context))
+    return fill_shared(_shared_results(context))
+
+
+def _shared_results(context: dict) -> str:
     """The results fragment, rendered once per URL and catalog generation and shared by every visitor.
 
     It depends only on the URL (the query and the raw filter values it shows), the interface's language and the
     catalog's data, so it is cached with the lists; only the CSRF token in its add-to-cart forms is the
-    visitor's own.
+    visitor's own (a slot until `fill_shared`).
     """
-    # Keyed by language too: the fragment carries translated words (and money formatted for the locale).
-    key = hashlib.sha256(f"{request.endpoint} {request.full_path} {current_locale()}".encode()).hexdigest()
-    return fill_shared(cached(f"html:{key}", [LISTS], lambda: render_shared("catalog/_results.html", **context)))
+    return cached(f"html:{_url_key()}", [LISTS], lambda: render_shared("catalog/_results.html", **context))
 
 
 @bp.get("/")
@@ -108,13 +127,25 @@ def show_shop(shop_id: int):
 @bp.get("/product/<id:product_id>")
 def show_product(product_id: int):
     """Show a product with every supplier's offer, its parameters and related goods."""
-    try:
-        page = product_page(product_id)
-    except NotFound as error:
-        abort(404, description=error.message)
     # Like the lists' results, the content is shared by every visitor of the URL in a language: cached with the
-    # product's generation (its offers, stock, prices) and the lists' (its related goods).
-    key = hashlib.sha256(f"{request.full_path} {current_locale()}".encode()).hexdigest()
-    html = cached(f"html:product:{product_id}:{key}", [product_generation(product_id), LISTS],
-                  lambda: render_shared("catalog/_product.html", product=page.product, related=page.related))
-    return render_template("catalog/product.html", product=page.product, product_html=fill_shared(html))
+    # product's generation (its offers, stock, prices) and the lists' (its related goods); so is the whole page
+    # for a visitor whose shell is everybody's.
+    generations = [product_generation(product_id), LISTS]
+
+    def content() -> tuple[ProductDetail, str]:
+        try:
+            page = product_page(product_id)
+        except NotFound as error:
+            abort(404, description=error.message)
+        html = cached(f"html:product:{product_id}:{_url_key()}", generations,
+                      lambda: render_shared("catalog/_product.html", product=page.product, related=page.related))
+        return page.product, html
+
+    if shell_is_shared():
+        def render() -> str:
+            product, html = content()
+            return render_shared("catalog/product.html", product=product, product_html=Markup(html))
+
+        return fill_shared(cached(f"page:product:{product_id}:{_url_key()}", generations, render))
+    product, html = content()
+    return render_template("catalog/product.html", product=product, product_html=fill_shared(html))

@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from storefront.extensions import db
 from tests.catalog.conftest import add_offer, parameter
-from tests.factories import CategoryFactory, OfferParameterFactory, ProductFactory, ShopFactory
+from tests.factories import CategoryFactory, OfferParameterFactory, ProductFactory, ShopFactory, UserFactory
 
 HX = {"HX-Request": "true"}
 
@@ -334,3 +334,47 @@ def test_the_shared_product_page_carries_each_visitors_token_and_follows_its_sto
         invalidate_products([catalog.galaxy], lists=False)
         db.session.commit()
     assert 'max="77"' in first.get(url).get_data(as_text=True)
+
+
+def test_only_a_visitor_with_everybodys_shell_is_served_the_shared_page(client, session, catalog):
+    # Whole pages are shared between visitors whose header is everybody's (not signed in, nothing flashed, an
+    # empty cart). Served from that cache first, a signed-in shopper, a guest with goods in the cart and a
+    # pending flash still see their own header.
+    from tests.orders.order_helpers import login
+
+    for url in ("/", f"/category/{catalog.phones}", f"/product/{catalog.galaxy}"):
+        assert _badge(client.get(url).get_data(as_text=True)) == "0"
+    added = client.post("/cart/add", data={"offer_id": catalog.galaxy_offer, "quantity": 1, "next": "/"})
+    assert added.status_code == 303
+    flashed = client.get("/").get_data(as_text=True)
+    assert 'class="flash flash-success"' in flashed and _badge(flashed) == "1"
+    for url in ("/", f"/category/{catalog.phones}", f"/product/{catalog.galaxy}"):
+        page = client.get(url).get_data(as_text=True)
+        assert _badge(page) == "1" and 'class="flash flash-' not in page, url
+
+    other = client.application.test_client()
+    assert _badge(other.get("/").get_data(as_text=True)) == "0"  # and the shared page is still everybody's
+    shopper = UserFactory()
+    session.commit()
+    login(other, shopper)
+    for url in ("/", f"/product/{catalog.galaxy}"):
+        page = other.get(url).get_data(as_text=True)
+        assert 'class="account-name"' in page and 'class="logout-form"' in page, url
+
+
+def _badge(html: str) -> str:
+    return re.search(r'data-testid="cart-count">(\d+)<', html).group(1)
+
+
+def test_the_api_list_is_served_from_its_cached_body_until_the_catalog_changes(app, client, session, catalog):
+    from storefront.catalog.editing import rename_category
+
+    first = client.get("/api/v1/products?q=galaxy")
+    assert first.status_code == 200 and first.json["items"][0]["category"] == "Смартфоны"
+    assert count_queries(app, client, "/api/v1/products?q=galaxy") == 0  # the cached body: no SQL
+    assert client.get("/api/v1/products?q=galaxy").data == first.data
+    rename_category(catalog.phones, "Телефоны")
+    session.commit()
+    changed = client.get("/api/v1/products?q=galaxy", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.json["items"][0]["category"] == "Телефоны"
+    assert changed.headers["ETag"] != first.headers["ETag"]

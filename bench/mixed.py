@@ -143,8 +143,7 @@ def browsing_process(url: str, overrides: dict, paths: list[str], threads: int, 
     """The browsing shoppers in a process of their own (with --redis-url): one Python process's GIL, shared by
     CPU-bound cache hits and an order thread waiting on PostgreSQL, would slow the orders tenfold."""
     app = make_app(url, **overrides)
-    with app.app_context():
-        app.test_client().get("/ping")
+    app.test_client().get("/ping")  # imports and connections made before the clock starts
     ready.set()
     go.wait()
     out.put(browse(app, paths, threads, seconds))
@@ -199,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         child = context.Process(target=browsing_process, args=(
             args.database_url, overrides, paths, args.browsers, args.duration, ready, go, out))
         child.start()
-        ready.wait(120)
+        if not ready.wait(120):
+            child.terminate()
+            sys.exit("mixed.py: the browsing process did not start (see its error above)")
         go.set()
         started = time.perf_counter()
         orders.start()
@@ -215,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     latencies, lookups = browsed["latencies"], browsed["hits"] + browsed["misses"]
     print(f"orders: {results['sold']} placed ({results['sold'] / elapsed:.1f}/s), {results['short']} out of stock, "
           f"{results['error']} errors")
-    print(f"catalog cache hit rate (browsing): {100 * browsed['hits'] / lookups:.1f} %" if lookups
+    # In one process the order thread's read-backs count too; with --redis-url only the browsing's.
+    whose = "browsing" if args.redis_url else "browsing and read-backs"
+    print(f"catalog cache hit rate ({whose}): {100 * browsed['hits'] / lookups:.1f} %" if lookups
           else "catalog cache: off")
     print(f"stale cards after an order's commit: {results['stale']} of {results['checked']} checked")
     if latencies:

@@ -20,9 +20,8 @@ from sqlalchemy import delete, func, select, update
 
 from storefront.accounts.models import User
 from storefront.cart.models import CartItem, StockReservation
-from storefront.catalog.cache import invalidate_catalog_after_commit
 from storefront.catalog.models import Offer
-from storefront.catalog.summary import refresh_product_summaries
+from storefront.catalog.stock import stock_changed
 from storefront.database import utcnow
 from storefront.extensions import db
 
@@ -81,12 +80,8 @@ def _give(offer_id: int, quantity: int) -> None:
 
 
 def stock_moved(offer_ids) -> None:
-    """The catalog's summaries now, its cached pages after the commit (the orders' `stock_changed` rule)."""
-    ids = sorted(set(offer_ids))
-    if ids:
-        product_ids = db.session.scalars(select(Offer.product_id).where(Offer.id.in_(ids))).all()
-        refresh_product_summaries(product_ids)
-        invalidate_catalog_after_commit(product_ids=product_ids)
+    """The catalog's summaries now, what they changed forgotten from its cache after the commit."""
+    stock_changed(sorted(set(offer_ids)))
 
 
 def take_or_release(offer_id: int, quantity: int) -> int | None:

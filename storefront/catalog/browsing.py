@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from storefront.catalog.cache import LISTS, cached, product_generation
+from storefront.catalog.cache import LISTS, PRICES, STOCK, cached, product_generation, shows_cards
 from storefront.catalog.filters import NUMBER_PATTERN, CatalogQuery, parse_number
 from storefront.catalog.models import (
     ALL_GOODS,
@@ -392,17 +392,31 @@ def _page_by_product(query: CatalogQuery, on_product, on_offer):
     ).all()
 
 
+def _filters_offers(query: CatalogQuery) -> bool:
+    """Filters on offers: a card then shows the best *matching* offer (see `_filtered_cards`)."""
+    return (query.shop_id is not None or query.price_min is not None or query.price_max is not None
+            or query.in_stock or bool(query.params) or bool(query.ranges))
+
+
 def _is_plain(query: CatalogQuery) -> bool:
     """No search and no filter beyond the category: the precomputed facets and totals answer."""
-    return not (query.q or query.shop_id is not None or query.price_min is not None or query.price_max is not None
-                or query.in_stock or query.params or query.ranges)
+    return not (query.q or _filters_offers(query))
+
+
+def _list_generations(query: CatalogQuery) -> list[str]:
+    """What a list's goods and their order depend on, beyond the cards it shows (see `catalog.cache`)."""
+    if _filters_offers(query):
+        return [LISTS, STOCK]  # the matching offers' stock picks each card's offer and its price
+    return [LISTS, PRICES] if query.sort in ("price_asc", "price_desc") else [LISTS]
 
 
 def _stats(query: CatalogQuery, on_product, on_offer, *, need_total: bool) -> tuple[int | None, bool, tuple[Facet, ...]]:
     """The total and the facets of the query's filter set, cached once for all its pages, sizes and sorts."""
     key = query.with_changes(sort="name", page=1, page_size=1).cache_key()
     # v2: (total, exact, facets); a Redis cache shared with the previous release holds (total, facets) pairs.
-    return cached(f"stats2:{key}:{int(need_total)}", [LISTS],
+    # Counts change with what is on sale (LISTS); with "in stock" chosen, also with offers running out.
+    generations = [LISTS, STOCK] if query.in_stock else [LISTS]
+    return cached(f"stats2:{key}:{int(need_total)}", generations,
                   lambda: _compute_stats(query, on_product, on_offer, need_total))
 
 
@@ -495,7 +509,8 @@ def search_catalog(query: CatalogQuery, *, navigation: bool = False) -> CatalogP
     Raises NotFound (field "category" or "shop") for an unknown or inactive category or an unknown shop.
     `navigation` also fills the sidebar lists of categories and shops.
     """
-    return cached(f"list:{query.cache_key()}:{int(navigation)}", [LISTS], lambda: _search(query, navigation))
+    return cached(f"list:{query.cache_key()}:{int(navigation)}", _list_generations(query),
+                  lambda: _search(query, navigation))
 
 
 def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
@@ -513,9 +528,11 @@ def _search(query: CatalogQuery, navigation: bool) -> CatalogPage:
         counted, counted_exact, facets = _stats(query, on_product, on_offer, need_total=total is None)
         if total is None:
             total, exact = counted, counted_exact
+    items = _filtered_cards(rows, on_product, on_offer) if on_offer else tuple(map(_summary_card, rows))
+    shows_cards(card.id for card in items)
     return CatalogPage(
         query=query,
-        items=_filtered_cards(rows, on_product, on_offer) if on_offer else tuple(map(_summary_card, rows)),
+        items=items,
         total=total or 0,
         total_exact=exact,
         category=category,
@@ -703,4 +720,5 @@ def _related(product: ProductDetail) -> tuple[RelatedProduct, ...]:
         .order_by(Product.name, Product.id)
         .limit(RELATED_LIMIT)
     ).all()
+    shows_cards(row.id for row in rows)  # their prices
     return tuple(RelatedProduct(*row) for row in rows)

@@ -90,21 +90,33 @@ def summarise(sellable_offers: Sequence) -> Summary:
     )
 
 
+class SummaryChange(NamedTuple):
+    product_id: int
+    before: Summary
+    after: Summary
+
+
 def refresh_product_summaries(product_ids: Iterable[int], connection: Connection | None = None,
                               tick: Callable[[int, int], None] | None = None) -> int:
     """Recompute these products' summaries, writing only those that changed; returns how many changed.
     `tick(done, total)` after each chunk lets a long job (an import) report progress."""
+    return len(summary_changes(product_ids, connection, tick))
+
+
+def summary_changes(product_ids: Iterable[int], connection: Connection | None = None,
+                    tick: Callable[[int, int], None] | None = None) -> list[SummaryChange]:
+    """`refresh_product_summaries`, telling what changed: the catalog's cache forgets just that."""
     connection = connection or db.session.connection()
     ids = sorted(set(product_ids))
-    changed = 0
+    changes: list[SummaryChange] = []
     for start in range(0, len(ids), CHUNK):
-        changed += _refresh_chunk(connection, ids[start:start + CHUNK])
+        changes += _refresh_chunk(connection, ids[start:start + CHUNK])
         if tick:
             tick(min(start + CHUNK, len(ids)), len(ids))
-    return changed
+    return changes
 
 
-def _refresh_chunk(connection: Connection, ids: list[int]) -> int:
+def _refresh_chunk(connection: Connection, ids: list[int]) -> list[SummaryChange]:
     dialect = connection.dialect.name
     offers = defaultdict(list)
     for offer in connection.execute(
@@ -116,15 +128,16 @@ def _refresh_chunk(connection: Connection, ids: list[int]) -> int:
     for row in connection.execute(
         select(Product.id, Product.category_id, *_summary_columns()).where(one_of(Product.id, ids, dialect))
     ):
-        summary = summarise(offers[row.id])
-        if Summary(*row[2:]) != summary:
-            stale.append((row.id, summary))
+        summary, before = summarise(offers[row.id]), Summary(*row[2:])
+        if before != summary:
+            stale.append(SummaryChange(row.id, before, summary))
         if summary.on_sale:
             categories[row.id] = row.category_id
     if stale:
-        (_write_postgresql if dialect == "postgresql" else _write_rows)(connection, stale)
+        (_write_postgresql if dialect == "postgresql" else _write_rows)(
+            connection, [(change.product_id, change.after) for change in stale])
     _refresh_facets(connection, ids, categories, offers)
-    return len(stale)
+    return stale
 
 
 def _refresh_facets(connection: Connection, ids: list[int], categories: dict[int, int], offers: dict) -> None:

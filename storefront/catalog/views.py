@@ -97,7 +97,13 @@ def _shared_results(context: dict) -> str:
     catalog's data, so it is cached with the lists; only the CSRF token in its add-to-cart forms is the
     visitor's own (a slot until `fill_shared`).
     """
-    return cached(f"html:{_url_key()}", [LISTS], lambda: render_shared("catalog/_results.html", **context))
+    def render() -> str:
+        # The page is read again in here (a cache hit) so that this fragment depends on what it does: the cards it
+        # shows, and the price order or the offers' stock behind them (see catalog.cache).
+        fresh = search_catalog(context["query"], navigation=True)
+        return render_shared("catalog/_results.html", **{**context, "result": fresh})
+
+    return cached(f"html:{_url_key()}", [LISTS], render)
 
 
 @bp.get("/")
@@ -137,9 +143,11 @@ def show_product(product_id: int):
             page = product_page(product_id)
         except NotFound as error:
             abort(404, description=error.message)
-        html = cached(f"html:product:{product_id}:{_url_key()}", generations,
-                      lambda: render_shared("catalog/_product.html", product=page.product, related=page.related))
-        return page.product, html
+        def render() -> str:
+            fresh = product_page(product_id)  # read again in here: the fragment depends on its related goods' cards
+            return render_shared("catalog/_product.html", product=fresh.product, related=fresh.related)
+
+        return page.product, cached(f"html:product:{product_id}:{_url_key()}", generations, render)
 
     if shell_is_shared():
         def render() -> str:

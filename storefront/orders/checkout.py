@@ -31,13 +31,14 @@ from storefront.cart.services import (
     unavailable_reason,
 )
 from storefront.catalog.models import Offer, Product
+from storefront.catalog.stock import stock_changed
 from storefront.domain_errors import Conflict, DomainError
 from storefront.extensions import db
 from storefront.jobs import enqueue_durable
 from storefront.orders.locks import lock_cart, lock_guest_cart
 from storefront.orders.models import Order, OrderEvent, OrderItem, OrderPart, OrderStatus
 from storefront.orders.status import OrderLink, no_link, webhook_data
-from storefront.orders.stock import stock_changed, warn_low_stock
+from storefront.orders.stock import warn_low_stock
 from storefront.payments.providers import PaymentProvider, offered
 from storefront.realtime import events as live
 from storefront.webhooks import services as webhooks

@@ -1,13 +1,12 @@
-"""Stock going back on sale, telling the catalog that bulk UPDATEs moved it, and the low-stock webhook."""
+"""Stock going back on sale and the low-stock webhook (`stock_changed` tells the catalog: `catalog.stock`)."""
 
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from storefront.catalog.cache import invalidate_products
 from storefront.catalog.models import Offer
-from storefront.catalog.summary import refresh_product_summaries
+from storefront.catalog.stock import stock_changed
 from storefront.extensions import db
 from storefront.orders.models import OrderItem
 
@@ -34,23 +33,3 @@ def warn_low_stock(offer: Offer, left: int, taken: int) -> None:
     if threshold > 0 and left < threshold <= left + taken:
         webhooks.emit("stock.low", {"offer_id": offer.id, "product_id": offer.product_id, "shop_id": offer.shop_id,
                                     "product_name": offer.product.name, "quantity": left, "threshold": threshold})
-
-
-def stock_changed(changes: dict[int, int] | list[int | None]) -> None:
-    """Stock moved by bulk UPDATEs (the ORM did not see it): refresh these products' catalog summaries now and
-    their cached pages once this transaction commits.
-
-    `changes` maps each offer to how much its stock moved (negative: taken); the lists are forgotten only when
-    a summary changed or an offer ran out or came back. A plain list of offer ids forgets the lists always.
-    """
-    deltas = changes if isinstance(changes, dict) else dict.fromkeys(changes)
-    ids = sorted(offer_id for offer_id in deltas if offer_id is not None)
-    if not ids:
-        return
-    rows = db.session.execute(select(Offer.id, Offer.product_id, Offer.quantity).where(Offer.id.in_(ids))).all()
-    product_ids = sorted({row.product_id for row in rows})
-    changed = refresh_product_summaries(product_ids)
-    crossed = any(
-        deltas[row.id] is None or (row.quantity > 0) != (row.quantity - deltas[row.id] > 0) for row in rows
-    )
-    invalidate_products(product_ids, lists=bool(changed) or crossed)

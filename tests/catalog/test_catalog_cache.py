@@ -103,29 +103,95 @@ def test_a_value_computed_during_an_invalidation_is_never_served(app, session, c
     assert cached("race", ["product:42"], lambda: "fresh") == "fresh"
 
 
-def test_stock_changes_forget_the_lists_only_when_a_list_would_show_them(session, catalog, cache_backend):
-    # Issue 19: an order forgets the pages of the products it took stock from; the lists (shared by every
-    # shopper) only when what they show changed — a summary, or an offer running out or coming back.
+def take(session, offer_id: int, quantity: int) -> None:
+    """What checkout does to stock: a bulk UPDATE, then `stock_changed`, then the commit."""
     from sqlalchemy import update
 
-    from storefront.catalog.cache import LISTS
-    from storefront.orders.stock import stock_changed
+    from storefront.catalog.stock import stock_changed
 
-    def take(offer_id: int, quantity: int) -> None:
-        session.execute(update(Offer).where(Offer.id == offer_id).values(quantity=Offer.quantity - quantity)
-                        .execution_options(synchronize_session=False))
-        stock_changed({offer_id: -quantity})
-        session.commit()
+    session.execute(update(Offer).where(Offer.id == offer_id).values(quantity=Offer.quantity - quantity)
+                    .execution_options(synchronize_session=False))
+    stock_changed({offer_id: -quantity})
+    session.commit()
 
-    def galaxy_card():
-        return next(c for c in search_catalog(CatalogQuery()).items if c.id == catalog.galaxy)
 
-    lists = get_cache().counters([LISTS])
-    assert galaxy_card().in_stock and product_page(catalog.galaxy).product.offers[0].quantity == 16
-    take(catalog.galaxy_offer, 1)
-    assert get_cache().counters([LISTS]) == lists  # the lists stay cached...
-    assert product_page(catalog.galaxy).product.offers[0].quantity == 15  # ...its page does not
-    take(catalog.galaxy_offer, 15)  # the last units: the card must say "out of stock" now
-    assert get_cache().counters([LISTS]) != lists
-    assert not galaxy_card().in_stock
-    assert product_page(catalog.galaxy).product.offers[0].quantity == 0
+def recomputed(read) -> bool:
+    """Whether `read()` had to compute anything (a miss), rather than be served whole from the cache."""
+    misses = get_cache().misses
+    read()
+    return get_cache().misses != misses
+
+
+def card(query: CatalogQuery, product_id: int):
+    return next((c for c in search_catalog(query).items if c.id == product_id), None)
+
+
+def test_an_order_forgets_only_the_lists_showing_what_it_changed(session, catalog, cache_backend):
+    # Issue 19: an order forgets the pages of the products it took stock from, and of the lists only those that
+    # show a card it changed, so a shop that is selling keeps its lists cached.
+    from storefront.catalog.cache import LISTS, PRICES, STOCK
+
+    everything, by_price = CatalogQuery(), CatalogQuery(sort="price_asc")
+    headphones, in_stock = CatalogQuery(category_id=catalog.headphones), CatalogQuery(in_stock=True)
+    for query in (everything, by_price, headphones, in_stock):
+        search_catalog(query)
+    counters = get_cache().counters([LISTS, PRICES, STOCK])
+
+    take(session, catalog.galaxy_offer, 1)  # 15 left: no card changes, only the product's page
+    assert get_cache().counters([LISTS, PRICES, STOCK]) == counters
+    assert not any(recomputed(lambda q=q: search_catalog(q)) for q in (everything, by_price, headphones, in_stock))
+    assert product_page(catalog.galaxy).product.offers[0].quantity == 15
+
+    take(session, catalog.galaxy_offer, 15)  # the last units: its card says "out of stock" wherever it is shown
+    assert not card(everything, catalog.galaxy).in_stock and not card(by_price, catalog.galaxy).in_stock
+    assert card(in_stock, catalog.galaxy) is None  # the lists filtered on offers' stock lose it
+    assert not recomputed(lambda: search_catalog(headphones))  # a list not showing it stays cached
+    assert get_cache().counters([LISTS, PRICES]) == counters[:2]
+
+    # The iPhone's cheaper offer has no stock: selling out the other one makes the cheaper one its price.
+    take(session, catalog.iphone_offer_a, 5)
+    assert card(everything, catalog.iphone).best_price == Decimal("68000.00")
+    assert card(by_price, catalog.iphone).best_price == Decimal("68000.00")
+    # A best price moved: the lists in price order may be in another order now, the others only show its card.
+    assert get_cache().counters([PRICES]) != counters[1:2]
+    assert get_cache().counters([LISTS]) == counters[:1]  # still no catalog-wide invalidation
+    assert not recomputed(lambda: search_catalog(headphones))
+
+
+def test_a_value_computed_while_a_card_it_shows_changes_is_never_served(app, session, cache_backend):
+    from storefront.catalog.cache import LISTS, card_generation, shows_cards
+
+    calls = []
+
+    def compute():
+        shows_cards([42])
+        get_cache().bump([card_generation(42)])  # an order committed while this ran: the value may be stale
+        calls.append(1)
+        return "stale"
+
+    assert cached("race", [LISTS], compute) == "stale"
+    assert cached("race", [LISTS], lambda: "fresh") == "fresh"
+
+
+def test_a_value_around_a_cached_one_depends_on_its_cards(app, session, cache_backend):
+    # The page around a list is cached too: it is forgotten with the cards of the list inside it, even when the
+    # list itself was a cache hit while the page was computed.
+    from storefront.catalog.cache import LISTS, card_generation, shows_cards
+
+    def inner():
+        shows_cards([7])
+        return "list"
+
+    computed = []
+
+    def page():
+        computed.append(1)
+        return cached("inner", [LISTS], inner) + f" page {len(computed)}"
+
+    cached("inner", [LISTS], inner)  # the list first, on its own
+    assert cached("page", [LISTS], page) == "list page 1"
+    assert cached("page", [LISTS], page) == "list page 1"
+    get_cache().bump([card_generation(8)])  # another card: still cached
+    assert cached("page", [LISTS], page) == "list page 1"
+    get_cache().bump([card_generation(7)])
+    assert cached("page", [LISTS], page) == "list page 2"

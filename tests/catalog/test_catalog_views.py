@@ -331,7 +331,7 @@ def test_the_shared_product_page_carries_each_visitors_token_and_follows_its_sto
     assert _tokens(page_one) and _tokens(page_two) and _tokens(page_one).isdisjoint(_tokens(page_two))
     with csrf_app.app_context():
         db.session.get(Offer, catalog.galaxy_offer).quantity = 77
-        invalidate_products([catalog.galaxy], lists=False)
+        invalidate_products([catalog.galaxy])
         db.session.commit()
     assert 'max="77"' in first.get(url).get_data(as_text=True)
 
@@ -378,3 +378,30 @@ def test_the_api_list_is_served_from_its_cached_body_until_the_catalog_changes(a
     changed = client.get("/api/v1/products?q=galaxy", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and changed.json["items"][0]["category"] == "Телефоны"
     assert changed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_every_door_shows_an_order_that_ran_a_good_out_without_forgetting_the_catalog(app, client, session, catalog):
+    # Issue 19: the shared whole page, the HTMX fragment, the API list and a product page's related goods are
+    # cached around the lists; they follow the cards an order changed, and nothing catalog-wide is forgotten.
+    from storefront.catalog.cache import LISTS, get_cache
+    from tests.catalog.test_catalog_cache import take
+
+    def galaxy_stock() -> list[str]:
+        page = client.get("/?q=galaxy").get_data(as_text=True)
+        fragment = client.get("/?q=galaxy", headers=HX).get_data(as_text=True)
+        api = client.get("/api/v1/products?q=galaxy").json["items"][0]["in_stock"]
+        return [re.search(r'class="(in-stock|out-of-stock)"', html).group(1) for html in (page, fragment)] + [api]
+
+    def related_prices() -> list[str]:  # the related goods' prices, digits only ("69500")
+        html = client.get(f"/product/{catalog.galaxy}").get_data(as_text=True)
+        related = html[html.index('class="related"'):]
+        return [re.sub(r"\D", "", price) for price in re.findall(r'class="price"><strong>(.*?)</strong>', related)]
+
+    assert galaxy_stock() == ["in-stock", "in-stock", True]
+    assert related_prices() == ["69500"]  # the iPhone's best price: 69 500 ₽
+    lists = get_cache().counters([LISTS])
+    take(session, catalog.galaxy_offer, 16)
+    take(session, catalog.iphone_offer_a, 5)  # its cheaper offer (68 000, none in stock) is its price now
+    assert galaxy_stock() == ["out-of-stock", "out-of-stock", False]
+    assert related_prices() == ["68000"]
+    assert get_cache().counters([LISTS]) == lists

@@ -68,7 +68,8 @@ def free_port() -> int:
 class Server:
     """gunicorn in its own process group, so stopping it also stops every worker."""
 
-    def __init__(self, url: str, workers: int, threads: int, log_path, extra_env: dict[str, str]):
+    def __init__(self, url: str, workers: int, threads: int, log_path, extra_env: dict[str, str],
+                 app: str = "wsgi:app"):
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log_path = log_path
@@ -76,7 +77,7 @@ class Server:
         self.command = [
             sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}", "--workers", str(workers),
             "--threads", str(threads), "--worker-class", "gthread" if threads > 1 else "sync",
-            "--log-level", "warning", "--timeout", "60", "wsgi:app",
+            "--log-level", "warning", "--timeout", "60", app,
         ]
         self.env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "RATELIMIT_STORAGE_URI"}}
         self.env.update({
@@ -336,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--redis-url", help="give the app a Redis (default: none, jobs in-process)")
+    parser.add_argument("--app", default="wsgi:app", help="what gunicorn serves (bench.floor:app: the stack's floor)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every path (and /ping) this many times; medians are reported")
     parser.add_argument("--label", default="", help="free text stored in the JSON (e.g. the scenario)")
@@ -364,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     extra_env = {"REDIS_URL": args.redis_url} if args.redis_url else {}
     server = Server(args.database_url, args.workers, args.gunicorn_threads, RESULTS_DIR / f"{stamp}-gunicorn.log",
-                    extra_env)
+                    extra_env, args.app)
     # SIGTERM (e.g. a CI timeout) must still reach the `finally` that stops gunicorn.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     measured = []

@@ -6,8 +6,9 @@ indexed read however many offers there are, instead of an aggregate over every m
 Who keeps them right:
 - any ORM change to an offer, a product, a shop's `accepting_orders` or a category's `is_active` refreshes
   the products concerned when the session flushes (a listener below), inside the same transaction;
-- bulk writers that bypass the ORM (the price-list importer, checkout's stock updates) call
-  `refresh_product_summaries(ids)` themselves, also before they commit.
+- bulk writers that bypass the ORM call `refresh_product_summaries(ids)` themselves (the price-list importer), or
+  `catalog.stock.stock_changed` for stock (checkout, holds, cancellations: it also says what the cache forgets),
+  also before they commit.
 
 A refresh rewrites only the rows whose summary really changed, so re-importing an unchanged list writes nothing.
 """

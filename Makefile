@@ -44,7 +44,7 @@ translations: $(VENV)/.runtime
 ## messages: collect every marked string from the code and templates into the catalogs (then translate the .po)
 messages: $(VENV)/.runtime
 	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --no-location -o storefront/translations/messages.pot .
-	$(BIN)/pybabel -q update --no-location --width 120 -i storefront/translations/messages.pot -d storefront/translations
+	$(BIN)/pybabel -q update --width 120 -i storefront/translations/messages.pot -d storefront/translations
 
 ## lock: pin requirements.txt (and everything it pulls in) with hashes into requirements.lock
 lock:

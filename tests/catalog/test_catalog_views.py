@@ -405,3 +405,13 @@ def test_every_door_shows_an_order_that_ran_a_good_out_without_forgetting_the_ca
     assert galaxy_stock() == ["out-of-stock", "out-of-stock", False]
     assert related_prices() == ["68000"]
     assert get_cache().counters([LISTS]) == lists
+
+
+def test_the_search_heading_quotes_the_words_the_russian_way_and_escapes_them(app, client, catalog):
+    app.config["STOREFRONT_LOCALE"] = "ru"
+    russian = client.get("/?q=galaxy").get_data(as_text=True)
+    english = client.get("/?q=galaxy", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<span class="muted">· «galaxy»</span>' in russian
+    assert '<span class="muted">· “galaxy”</span>' in english
+    hostile = client.get("/?q=<b>x</b>").get_data(as_text=True)
+    assert "«&lt;b&gt;x&lt;/b&gt;»" in hostile and "<b>x</b>" not in hostile

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from storefront.catalog.browsing import ProductDetail, product_page, search_catalog
+from storefront.catalog.browsing import ProductDetail, ProductPage, product_page, search_catalog
 from storefront.catalog.cache import LISTS, cached, product_generation
 from storefront.catalog.filters import CatalogQuery, InvalidFilter, parse_catalog_query
 from storefront.domain_errors import NotFound
@@ -42,16 +42,16 @@ def _render_list(endpoint: str, path_args: dict, fixed: dict):
         errors, status = error.errors, 400
         query = CatalogQuery(**fixed)
     if is_partial():
-        return _results_html(_list_context(endpoint, path_args, fixed, query, errors), errors), status
+        return fill_shared(_list_and_results(endpoint, path_args, fixed, query, errors)[1]), status
     if not errors and shell_is_shared():
         # Everything on the page is everybody's: one render per URL, language and catalog generation.
         def render() -> str:
-            context = _list_context(endpoint, path_args, fixed, query, errors)
-            return render_shared("catalog/index.html", results_html=Markup(_shared_results(context)), **context)
+            context, results = _list_and_results(endpoint, path_args, fixed, query, errors)
+            return render_shared("catalog/index.html", results_html=Markup(results), **context)
 
         return fill_shared(cached(f"page:{_url_key()}", [LISTS], render)), status
-    context = _list_context(endpoint, path_args, fixed, query, errors)
-    return render_template("catalog/index.html", results_html=_results_html(context, errors), **context), status
+    context, results = _list_and_results(endpoint, path_args, fixed, query, errors)
+    return render_template("catalog/index.html", results_html=fill_shared(results), **context), status
 
 
 def _list_context(endpoint: str, path_args: dict, fixed: dict, query: CatalogQuery, errors: dict) -> dict:
@@ -84,26 +84,27 @@ def _url_key() -> str:
     return hashlib.sha256(f"{request.endpoint} {request.full_path} {current_locale()}".encode()).hexdigest()
 
 
-def _results_html(context: dict, errors: dict) -> Markup:
-    if errors:  # the form as the visitor filled it in: not shared
-        return Markup(render_template("catalog/_results.html", **context))
-    return fill_shared(_shared_results(context))
+def _list_and_results(endpoint: str, path_args: dict, fixed: dict, query: CatalogQuery,
+                      errors: dict) -> tuple[dict, str]:
+    """The list page's context and its results fragment (CSRF slots to `fill_shared`).
 
-
-def _shared_results(context: dict) -> str:
-    """The results fragment, rendered once per URL and catalog generation and shared by every visitor.
-
-    It depends only on the URL (the query and the raw filter values it shows), the interface's language and the
-    catalog's data, so it is cached with the lists; only the CSRF token in its add-to-cart forms is the
-    visitor's own (a slot until `fill_shared`).
+    The fragment depends only on the URL (the query and the raw filter values it shows), the interface's language
+    and the catalog's data, so it is rendered once and shared by every visitor, cached with the lists; only the
+    CSRF token in its add-to-cart forms is the visitor's own. Not so the form with the visitor's errors.
     """
-    def render() -> str:
-        # The page is read again in here (a cache hit) so that this fragment depends on what it does: the cards it
-        # shows, and the price order or the offers' stock behind them (see catalog.cache).
-        fresh = search_catalog(context["query"], navigation=True)
-        return render_shared("catalog/_results.html", **{**context, "result": fresh})
+    if errors:
+        context = _list_context(endpoint, path_args, fixed, query, errors)
+        return context, render_template("catalog/_results.html", **context)
+    computed: dict = {}
 
-    return cached(f"html:{_url_key()}", [LISTS], render)
+    def render() -> str:
+        # The page is read in here, so the fragment depends on what it does (the cards it shows, and the price
+        # order or the offers' stock behind them: see catalog.cache); outside it only on a hit, from the cache.
+        computed.update(_list_context(endpoint, path_args, fixed, query, errors))
+        return render_shared("catalog/_results.html", **computed)
+
+    results = cached(f"html:{_url_key()}", [LISTS], render)
+    return computed or _list_context(endpoint, path_args, fixed, query, errors), results
 
 
 @bp.get("/")
@@ -130,6 +131,13 @@ def show_shop(shop_id: int):
     return _render_list("catalog.show_shop", {"shop_id": shop_id}, {"shop_id": shop_id})
 
 
+def _product_or_404(product_id: int) -> ProductPage:
+    try:
+        return product_page(product_id)
+    except NotFound as error:
+        abort(404, description=error.message)
+
+
 @bp.get("/product/<id:product_id>")
 def show_product(product_id: int):
     """Show a product with every supplier's offer, its parameters and related goods."""
@@ -139,15 +147,14 @@ def show_product(product_id: int):
     generations = [product_generation(product_id), LISTS]
 
     def content() -> tuple[ProductDetail, str]:
-        try:
-            page = product_page(product_id)
-        except NotFound as error:
-            abort(404, description=error.message)
-        def render() -> str:
-            fresh = product_page(product_id)  # read again in here: the fragment depends on its related goods' cards
-            return render_shared("catalog/_product.html", product=fresh.product, related=fresh.related)
+        read: list[ProductPage] = []
 
-        return page.product, cached(f"html:product:{product_id}:{_url_key()}", generations, render)
+        def render() -> str:
+            read.append(_product_or_404(product_id))  # in here: the fragment depends on its related goods' cards
+            return render_shared("catalog/_product.html", product=read[0].product, related=read[0].related)
+
+        html = cached(f"html:product:{product_id}:{_url_key()}", generations, render)
+        return (read[0] if read else _product_or_404(product_id)).product, html
 
     if shell_is_shared():
         def render() -> str:

@@ -257,6 +257,19 @@ def test_product_page_costs_a_fixed_number_of_queries(app, client, session, big_
     assert count_queries(app, client, f"/product/{products[0]}") == 0
 
 
+def test_with_the_cache_off_every_page_reads_the_catalog_once(app, client, session, big_category):
+    # Issue 19: the cached fragments read their page inside their own computation; with the cache switched off
+    # that must still be the only read, on the full page, its fragment and the product page alike.
+    category_id, products = big_category
+    app.config["CATALOG_CACHE_TTL"] = 0
+    list_url = f"/category/{category_id}?page_size=7"
+    # the category, its cards, its precomputed facets and total, the sidebar's categories and shops
+    assert count_queries(app, client, list_url) == 5
+    client.get(list_url, headers=HX)
+    assert count_queries(app, client, list_url) == 5  # every time: nothing is cached
+    assert count_queries(app, client, f"/product/{products[0]}") == 5
+
+
 def _tokens(html: str) -> set[str]:
     return set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
 

@@ -66,8 +66,11 @@ def product_generation(product_id: int) -> str:
     return f"product:{product_id}"
 
 
+CARD = "card:"
+
+
 def card_generation(product_id: int) -> str:
-    return f"card:{product_id}"
+    return f"{CARD}{product_id}"
 
 
 class Stats:
@@ -224,7 +227,7 @@ def cached(key: str, generations: Sequence[str], compute: Callable[[], T]) -> T:
         return compute()
     names = [*generations, CARDS]
     versions = cache.counters(names)
-    own = dict(zip(generations, versions, strict=False))
+    own = dict(zip(generations, versions[:-1], strict=True))
     full_key = f"{key}@{ENTRY_FORMAT}:{'.'.join(map(str, versions[:-1]))}"
     entry = cache.get(full_key)
     if entry is not None:
@@ -264,7 +267,7 @@ def _pass_up(versions: Iterable[tuple[str, int]], unsafe: bool = False) -> None:
 
 def _with_cards(names: Iterable[str]) -> list[str]:
     names = list(names)
-    return [*names, CARDS] if any(name.startswith("card:") for name in names) else names
+    return [*names, CARDS] if any(name.startswith(CARD) for name in names) else names
 
 
 def _generations(product_ids: Iterable[int], shop_ids: Iterable[int], category_ids: Iterable[int]) -> set[str]:

@@ -7,6 +7,8 @@ pagination) for HTMX requests to the same URL. Every filter, the sort and the pa
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -21,6 +23,7 @@ from storefront.i18n import current_locale
 from storefront.templating import fill_shared, render_shared, shell_is_shared
 
 bp = Blueprint("catalog", __name__)
+T = TypeVar("T")
 
 
 @bp.context_processor
@@ -42,16 +45,16 @@ def _render_list(endpoint: str, path_args: dict, fixed: dict):
         errors, status = error.errors, 400
         query = CatalogQuery(**fixed)
     if is_partial():
-        return fill_shared(_list_and_results(endpoint, path_args, fixed, query, errors)[1]), status
+        return fill_shared(_list_and_results(endpoint, path_args, fixed, query, errors)[0]), status
     if not errors and shell_is_shared():
         # Everything on the page is everybody's: one render per URL, language and catalog generation.
         def render() -> str:
-            context, results = _list_and_results(endpoint, path_args, fixed, query, errors)
-            return render_shared("catalog/index.html", results_html=Markup(results), **context)
+            results, context = _list_and_results(endpoint, path_args, fixed, query, errors)
+            return render_shared("catalog/index.html", results_html=Markup(results), **context())
 
         return fill_shared(cached(f"page:{_url_key()}", [LISTS], render)), status
-    context, results = _list_and_results(endpoint, path_args, fixed, query, errors)
-    return render_template("catalog/index.html", results_html=fill_shared(results), **context), status
+    results, context = _list_and_results(endpoint, path_args, fixed, query, errors)
+    return render_template("catalog/index.html", results_html=fill_shared(results), **context()), status
 
 
 def _list_context(endpoint: str, path_args: dict, fixed: dict, query: CatalogQuery, errors: dict) -> dict:
@@ -84,27 +87,40 @@ def _url_key() -> str:
     return hashlib.sha256(f"{request.endpoint} {request.full_path} {current_locale()}".encode()).hexdigest()
 
 
+def _shared_fragment(key: str, generations: list[str], load: Callable[[], T],
+                     render: Callable[[T], str]) -> tuple[str, Callable[[], T]]:
+    """A fragment shared by every visitor (CSRF slots to `fill_shared`), cached, and a getter of the data it shows.
+
+    The data is loaded inside the fragment's computation, so the fragment depends on what that data does (the
+    cards it shows, the price order or offers' stock behind them: see catalog.cache); the getter loads it
+    again only if the fragment was a hit, and then from the cache.
+    """
+    loaded: list[T] = []
+
+    def compute() -> str:
+        loaded.append(load())
+        return render(loaded[0])
+
+    html = cached(key, generations, compute)
+    return html, lambda: loaded[0] if loaded else load()
+
+
 def _list_and_results(endpoint: str, path_args: dict, fixed: dict, query: CatalogQuery,
-                      errors: dict) -> tuple[dict, str]:
-    """The list page's context and its results fragment (CSRF slots to `fill_shared`).
+                      errors: dict) -> tuple[str, Callable[[], dict]]:
+    """The list's results fragment and a getter of the page's context.
 
     The fragment depends only on the URL (the query and the raw filter values it shows), the interface's language
-    and the catalog's data, so it is rendered once and shared by every visitor, cached with the lists; only the
-    CSRF token in its add-to-cart forms is the visitor's own. Not so the form with the visitor's errors.
+    and the catalog's data, so it is rendered once and shared, cached with the lists; only the CSRF token in its
+    add-to-cart forms is the visitor's own. Not so the form with the visitor's errors.
     """
+    def load() -> dict:
+        return _list_context(endpoint, path_args, fixed, query, errors)
+
     if errors:
-        context = _list_context(endpoint, path_args, fixed, query, errors)
-        return context, render_template("catalog/_results.html", **context)
-    computed: dict = {}
-
-    def render() -> str:
-        # The page is read in here, so the fragment depends on what it does (the cards it shows, and the price
-        # order or the offers' stock behind them: see catalog.cache); outside it only on a hit, from the cache.
-        computed.update(_list_context(endpoint, path_args, fixed, query, errors))
-        return render_shared("catalog/_results.html", **computed)
-
-    results = cached(f"html:{_url_key()}", [LISTS], render)
-    return computed or _list_context(endpoint, path_args, fixed, query, errors), results
+        context = load()
+        return render_template("catalog/_results.html", **context), lambda: context
+    return _shared_fragment(f"html:{_url_key()}", [LISTS], load,
+                            lambda context: render_shared("catalog/_results.html", **context))
 
 
 @bp.get("/")
@@ -147,14 +163,10 @@ def show_product(product_id: int):
     generations = [product_generation(product_id), LISTS]
 
     def content() -> tuple[ProductDetail, str]:
-        read: list[ProductPage] = []
-
-        def render() -> str:
-            read.append(_product_or_404(product_id))  # in here: the fragment depends on its related goods' cards
-            return render_shared("catalog/_product.html", product=read[0].product, related=read[0].related)
-
-        html = cached(f"html:product:{product_id}:{_url_key()}", generations, render)
-        return (read[0] if read else _product_or_404(product_id)).product, html
+        html, page = _shared_fragment(
+            f"html:product:{product_id}:{_url_key()}", generations, lambda: _product_or_404(product_id),
+            lambda page: render_shared("catalog/_product.html", product=page.product, related=page.related))
+        return page().product, html
 
     if shell_is_shared():
         def render() -> str:
